@@ -1,0 +1,521 @@
+/**
+ * DownloadManager: the client side. Connects to the peers the tracker lists, sends HELLO, learns
+ * swarms from their ANNOUNCE and pieces from their BITFIELD/HAVE, keeps several GET_PIECE
+ * requests in flight per connection (rarest first), and passes every arriving PIECE to the
+ * router (the Peer's `routePiece`). A timeout, an ERROR, a bad hash or a lost connection sends
+ * the piece to another peer. One connection per remote peer carries every swarm it shares.
+ */
+import { connect as netConnect } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { Lab9Error, NotImplementedError, TransferError, isLab9Error } from '../errors';
+import {
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_REQUESTS_IN_FLIGHT,
+  DEFAULT_STALL_TIMEOUT_MS,
+  DEFAULT_TRACKER_REFRESH_MS,
+  MAX_CORRUPT_PIECES_PER_PEER,
+} from '../limits';
+import { Connection } from '../protocol/connection';
+import type { DecodedFrame } from '../protocol/frame-decoder';
+import {
+  type AnnounceMessage,
+  type Message,
+  MessageType,
+  type PieceMessage,
+  type PieceRef,
+  WIRE_ERROR_CODES,
+} from '../protocol/message-types';
+import type { PieceStore } from '../storage/file-manager';
+import type { PeerAddress, TrackerClient } from '../tracker/tracker';
+import { type Clock, systemClock } from './clock';
+import { type Candidate, pickRarest } from './piece-picker';
+import { type FileRoute, routeKey } from './routing-table';
+
+/** What routePiece answers: stored (or already held), or rejected with the reason. */
+export type RouteResult =
+  | { readonly ok: true; readonly stored: boolean }
+  | {
+      readonly ok: false;
+      readonly code:
+        'ERR_UNKNOWN_SWARM' | 'ERR_UNKNOWN_FILE' | 'ERR_PIECE_OUT_OF_RANGE' | 'ERR_HASH_MISMATCH';
+      readonly reason: string;
+    };
+
+/** The Peer, as the DownloadManager sees it. */
+export interface DownloadRouter {
+  /** An ANNOUNCE arrived: learn routes; returns the routes of joined swarms now known. */
+  learnRoutes(announce: AnnounceMessage): void;
+  /** Every route of a swarm (files to download). */
+  routesOf(swarmId: string): FileRoute[];
+  /** Route one arriving piece to its file (the student's TODO 9B). */
+  routePiece(piece: PieceMessage): Promise<RouteResult>;
+}
+
+export interface DownloadManagerOptions {
+  readonly peerId: string;
+  readonly tracker: TrackerClient;
+  readonly files: PieceStore;
+  readonly router: DownloadRouter;
+  /** Opens a stream to a peer. @default a TCP connection to address.host:address.port */
+  readonly connect?: (address: PeerAddress) => Duplex;
+  /** @default systemClock */
+  readonly clock?: Clock;
+  /** GET_PIECE requests outstanding per connection. @default DEFAULT_REQUESTS_IN_FLIGHT */
+  readonly requestsInFlight?: number;
+  /** @default DEFAULT_REQUEST_TIMEOUT_MS */
+  readonly requestTimeoutMs?: number;
+  /** @default DEFAULT_STALL_TIMEOUT_MS */
+  readonly stallTimeoutMs?: number;
+  /** @default DEFAULT_TRACKER_REFRESH_MS */
+  readonly trackerRefreshMs?: number;
+  /** Called for every piece stored, with the peer it came from. */
+  readonly onPieceStored?: (ref: PieceRef, fromPeerId: string) => void;
+  /** Called for every piece routePiece rejected or failed to store. */
+  readonly onPieceRejected?: (ref: PieceRef, fromPeerId: string, reason: string) => void;
+}
+
+export interface DownloadSummary {
+  readonly swarmId: string;
+  readonly files: { readonly fileId: string; readonly bytes: number }[];
+  readonly bytes: number;
+  /** Pieces stored per remote peer ID. */
+  readonly piecesFrom: Readonly<Record<string, number>>;
+}
+
+/** A remote peer we are connected to. */
+interface Remote {
+  readonly address: PeerAddress;
+  readonly connection: Connection;
+  /** Set by the remote's HELLO; requests are sent only after it. */
+  helloReceived: boolean;
+  /** The remote's ANNOUNCE, kept so swarms joined later can learn from it. */
+  announce: AnnounceMessage | undefined;
+  /** routeKey → one byte per piece, 1 if the remote holds it. */
+  readonly holds: Map<string, Uint8Array>;
+  /** pieceKey → outstanding request to this remote. */
+  readonly inFlight: Map<string, Request>;
+  corruptPieces: number;
+}
+
+interface Request {
+  readonly ref: PieceRef;
+  readonly remote: Remote;
+  timer: unknown;
+}
+
+/** One swarm being downloaded. */
+interface SwarmDownload {
+  readonly swarmId: string;
+  /** pieceKey → peer IDs that failed it (timeout, ERROR, bad hash, closed mid-request). */
+  readonly failures: Map<string, Set<string>>;
+  readonly piecesFrom: Record<string, number>;
+  announced: boolean;
+  lastProgress: number;
+  stallTimer: unknown;
+  refreshTimer: unknown;
+  settled: boolean;
+  resolve(summary: DownloadSummary): void;
+  reject(error: Error): void;
+}
+
+/** The one way to key a piece: JSON keeps the three parts apart. */
+export function pieceKey(ref: PieceRef): string {
+  return JSON.stringify([ref.swarmId, ref.fileId, ref.index]);
+}
+
+export class DownloadManager {
+  readonly #options: DownloadManagerOptions;
+  readonly #clock: Clock;
+  readonly #requestsInFlight: number;
+  readonly #requestTimeoutMs: number;
+  readonly #stallTimeoutMs: number;
+  readonly #trackerRefreshMs: number;
+  /** address key (host:port) → remote; at most one connection per listening address. */
+  readonly #remotes = new Map<string, Remote>();
+  /** swarmId → active download. */
+  readonly #downloads = new Map<string, SwarmDownload>();
+  /** pieceKey → request, across all remotes: a piece is requested from one peer at a time. */
+  readonly #requested = new Map<string, Request>();
+  #closed = false;
+  /** Monotonic counter standing in for time in stall detection, advanced by the clock. */
+  #ticks = 0;
+
+  constructor(options: DownloadManagerOptions) {
+    this.#options = options;
+    this.#clock = options.clock ?? systemClock;
+    this.#requestsInFlight = options.requestsInFlight ?? DEFAULT_REQUESTS_IN_FLIGHT;
+    this.#requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.#stallTimeoutMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
+    this.#trackerRefreshMs = options.trackerRefreshMs ?? DEFAULT_TRACKER_REFRESH_MS;
+  }
+
+  /** Peer IDs (from HELLO) of connected remotes. */
+  connectedPeers(): string[] {
+    return [...this.#remotes.values()]
+      .filter((remote) => remote.helloReceived)
+      .map((remote) => remote.address.peerId);
+  }
+
+  /**
+   * Downloads every file of `swarmId` that connected peers announce. Resolves when all are
+   * complete; rejects with TransferError ERR_DOWNLOAD_STALLED if no piece arrives for
+   * `stallTimeoutMs`, ERR_PEER_STOPPED on close, or the router's error if routePiece throws.
+   */
+  download(swarmId: string): Promise<DownloadSummary> {
+    if (this.#closed) {
+      return Promise.reject(new TransferError('ERR_PEER_STOPPED', 'the peer is stopped'));
+    }
+    const existing = this.#downloads.get(swarmId);
+    if (existing) {
+      return Promise.reject(new TypeError(`swarm ${swarmId} is already being downloaded`));
+    }
+    return new Promise<DownloadSummary>((resolve, reject) => {
+      const download: SwarmDownload = {
+        swarmId,
+        failures: new Map(),
+        piecesFrom: {},
+        announced: false,
+        lastProgress: this.#ticks,
+        stallTimer: undefined,
+        refreshTimer: undefined,
+        settled: false,
+        resolve,
+        reject,
+      };
+      this.#downloads.set(swarmId, download);
+      for (const remote of this.#remotes.values()) {
+        if (remote.announce) this.#learn(remote, remote.announce);
+      }
+      this.#armStallTimer(download);
+      void this.#refreshPeers(download);
+      this.#checkComplete(download);
+      this.#scheduleAll();
+    });
+  }
+
+  /** Destroys every connection and rejects unfinished downloads with ERR_PEER_STOPPED. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const download of this.#downloads.values()) {
+      this.#settle(download, new TransferError('ERR_PEER_STOPPED', 'the peer stopped'));
+    }
+    for (const remote of this.#remotes.values()) remote.connection.destroy();
+    this.#remotes.clear();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Peers and connections
+
+  async #refreshPeers(download: SwarmDownload): Promise<void> {
+    if (download.settled || this.#closed) return;
+    let peers: PeerAddress[] = [];
+    try {
+      peers = await this.#options.tracker.peers(download.swarmId, this.#options.peerId);
+    } catch {
+      // An unreachable tracker is retried at the next refresh; the stall timer bounds it.
+    }
+    if (download.settled || this.#closed) return;
+    for (const address of peers) this.#connect(address);
+    download.refreshTimer = this.#clock.setTimeout(() => {
+      void this.#refreshPeers(download);
+    }, this.#trackerRefreshMs);
+  }
+
+  #connect(address: PeerAddress): void {
+    const key = `${address.host}:${address.port}`;
+    if (this.#remotes.has(key)) return;
+    const socket = this.#options.connect
+      ? this.#options.connect(address)
+      : netConnect({ host: address.host, port: address.port, noDelay: true });
+    const connection = new Connection(socket);
+    const remote: Remote = {
+      address,
+      connection,
+      helloReceived: false,
+      announce: undefined,
+      holds: new Map(),
+      inFlight: new Map(),
+      corruptPieces: 0,
+    };
+    this.#remotes.set(key, remote);
+    connection.on('frame', (frame) => this.#onFrame(remote, frame));
+    connection.on('close', () => this.#onClose(key, remote));
+    connection.send({ type: MessageType.Hello, peerId: this.#options.peerId });
+  }
+
+  #onClose(key: string, remote: Remote): void {
+    if (this.#remotes.get(key) === remote) this.#remotes.delete(key);
+    for (const request of [...remote.inFlight.values()]) this.#fail(request, 'connection closed');
+    this.#scheduleAll();
+  }
+
+  #onFrame(remote: Remote, frame: DecodedFrame): void {
+    if (!frame.ok) {
+      remote.connection.destroy(frame.error);
+      return;
+    }
+    const message: Message = frame.message;
+    switch (message.type) {
+      case MessageType.Hello:
+        remote.helloReceived = true;
+        break;
+      case MessageType.Announce:
+        remote.announce = message;
+        this.#learn(remote, message);
+        break;
+      case MessageType.Bitfield:
+        remote.holds.set(routeKey(message.swarmId, message.fileId), unpackBits(message.bits));
+        break;
+      case MessageType.Have:
+        this.#markHeld(remote, message);
+        break;
+      case MessageType.Piece:
+        void this.#onPiece(remote, message);
+        return;
+      case MessageType.Error:
+        if (message.request) {
+          const request = remote.inFlight.get(pieceKey(message.request));
+          if (request) this.#fail(request, `${WIRE_ERROR_CODES[message.code]}: ${message.message}`);
+        }
+        break;
+      case MessageType.Ping:
+        remote.connection.send({ type: MessageType.Pong, nonce: message.nonce });
+        return;
+      case MessageType.Pong:
+      case MessageType.GetPiece:
+        return;
+      default:
+        return assertNever(message);
+    }
+    this.#scheduleAll();
+  }
+
+  #learn(remote: Remote, announce: AnnounceMessage): void {
+    this.#options.router.learnRoutes(announce);
+    for (const swarm of announce.swarms) {
+      const download = this.#downloads.get(swarm.swarmId);
+      if (download && swarm.files.length > 0) download.announced = true;
+    }
+    void remote;
+  }
+
+  #markHeld(remote: Remote, ref: PieceRef): void {
+    const key = routeKey(ref.swarmId, ref.fileId);
+    let held = remote.holds.get(key);
+    const route = this.#options.router.routesOf(ref.swarmId).find((r) => r.fileId === ref.fileId);
+    if (!held && route) remote.holds.set(key, (held = new Uint8Array(route.pieceHashes.length)));
+    if (held && ref.index < held.length) held[ref.index] = 1;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Requests
+
+  #scheduleAll(): void {
+    if (this.#closed) return;
+    for (const remote of this.#remotes.values()) this.#schedule(remote);
+    for (const download of this.#downloads.values()) this.#checkComplete(download);
+  }
+
+  #schedule(remote: Remote): void {
+    if (!remote.helloReceived || remote.connection.closed) return;
+    while (remote.inFlight.size < this.#requestsInFlight) {
+      const ref = this.#pick(remote);
+      if (!ref) return;
+      const request: Request = { ref, remote, timer: undefined };
+      const key = pieceKey(ref);
+      remote.inFlight.set(key, request);
+      this.#requested.set(key, request);
+      request.timer = this.#clock.setTimeout(
+        () => this.#fail(request, `no answer within ${this.#requestTimeoutMs} ms`),
+        this.#requestTimeoutMs,
+      );
+      remote.connection.send({ type: MessageType.GetPiece, ...ref });
+    }
+  }
+
+  /** The next piece to ask `remote` for, over every active download, rarest first. */
+  #pick(remote: Remote): PieceRef | undefined {
+    const refs: PieceRef[] = [];
+    const candidates: Candidate[] = [];
+    const remotes = [...this.#remotes.values()].filter((r) => r.helloReceived);
+    for (const download of this.#downloads.values()) {
+      if (download.settled) continue;
+      for (const route of this.#options.router.routesOf(download.swarmId)) {
+        const key = routeKey(route.swarmId, route.fileId);
+        const remoteHolds = remote.holds.get(key);
+        if (!remoteHolds) continue;
+        for (let index = 0; index < route.pieceHashes.length; index++) {
+          if (remoteHolds[index] !== 1) continue;
+          const ref = { swarmId: route.swarmId, fileId: route.fileId, index };
+          const piece = pieceKey(ref);
+          if (this.#requested.has(piece)) continue;
+          if (this.#options.files.hasPiece(route.swarmId, route.fileId, index)) continue;
+          const failed = download.failures.get(piece);
+          let availability = 0;
+          let untried = 0;
+          for (const other of remotes) {
+            if (other.holds.get(key)?.[index] !== 1) continue;
+            availability += 1;
+            if (other !== remote && !failed?.has(other.address.peerId)) untried += 1;
+          }
+          refs.push(ref);
+          candidates.push({
+            order: candidates.length,
+            availability,
+            remoteHas: true,
+            remoteFailed: failed?.has(remote.address.peerId) ?? false,
+            untriedHolders: untried,
+          });
+        }
+      }
+    }
+    const best = pickRarest(candidates);
+    return best < 0 ? undefined : refs[best];
+  }
+
+  async #onPiece(remote: Remote, piece: PieceMessage): Promise<void> {
+    const key = pieceKey(piece);
+    const request = remote.inFlight.get(key);
+    if (request) this.#finishRequest(request);
+    const from = remote.address.peerId;
+    let result: RouteResult;
+    try {
+      result = await this.#options.router.routePiece(piece);
+    } catch (error) {
+      this.#routerFailed(error, piece);
+      return;
+    }
+    const download = this.#downloads.get(piece.swarmId);
+    if (result.ok) {
+      if (download) {
+        download.lastProgress = ++this.#ticks;
+        if (result.stored) download.piecesFrom[from] = (download.piecesFrom[from] ?? 0) + 1;
+      }
+      if (result.stored) this.#options.onPieceStored?.(piece, from);
+    } else {
+      this.#options.onPieceRejected?.(piece, from, `${result.code}: ${result.reason}`);
+      if (download) addFailure(download, key, from);
+      if (result.code === 'ERR_HASH_MISMATCH') {
+        remote.corruptPieces += 1;
+        if (remote.corruptPieces >= MAX_CORRUPT_PIECES_PER_PEER) {
+          remote.connection.destroy(
+            new TransferError(
+              'ERR_CONNECTION_CLOSED',
+              `peer ${from} sent ${remote.corruptPieces} pieces that failed their hash`,
+            ),
+          );
+        }
+      }
+    }
+    this.#scheduleAll();
+  }
+
+  /** routePiece threw: a missing TODO or a bug. Fail every download loudly with that error. */
+  #routerFailed(error: unknown, piece: PieceRef): void {
+    const reason =
+      error instanceof NotImplementedError
+        ? error
+        : new TransferError(
+            isLab9Error(error) ? error.code : 'ERR_INTERNAL',
+            `routePiece threw for piece ${piece.index} of file ${piece.fileId} in swarm ` +
+              `${piece.swarmId}: ${error instanceof Error ? error.message : String(error)}`,
+            { cause: error },
+          );
+    for (const download of this.#downloads.values()) this.#settle(download, reason);
+  }
+
+  #fail(request: Request, why: string): void {
+    this.#finishRequest(request);
+    const download = this.#downloads.get(request.ref.swarmId);
+    if (download) addFailure(download, pieceKey(request.ref), request.remote.address.peerId);
+    void why;
+    this.#scheduleAll();
+  }
+
+  #finishRequest(request: Request): void {
+    const key = pieceKey(request.ref);
+    this.#clock.clearTimeout(request.timer);
+    if (request.remote.inFlight.get(key) === request) request.remote.inFlight.delete(key);
+    if (this.#requested.get(key) === request) this.#requested.delete(key);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Completion
+
+  #checkComplete(download: SwarmDownload): void {
+    if (download.settled || !download.announced) return;
+    const routes = this.#options.router.routesOf(download.swarmId);
+    const { files } = this.#options;
+    if (!routes.every((route) => files.isComplete(route.swarmId, route.fileId))) return;
+    const summary: DownloadSummary = {
+      swarmId: download.swarmId,
+      files: routes.map((route) => ({ fileId: route.fileId, bytes: route.fileLength })),
+      bytes: routes.reduce((sum, route) => sum + route.fileLength, 0),
+      piecesFrom: download.piecesFrom,
+    };
+    this.#settle(download, summary);
+  }
+
+  #armStallTimer(download: SwarmDownload): void {
+    const seen = download.lastProgress;
+    download.stallTimer = this.#clock.setTimeout(() => {
+      if (download.settled) return;
+      if (download.lastProgress !== seen) return this.#armStallTimer(download);
+      this.#settle(download, this.#stalledError(download));
+    }, this.#stallTimeoutMs);
+  }
+
+  #stalledError(download: SwarmDownload): TransferError {
+    const routes = this.#options.router.routesOf(download.swarmId);
+    const missing = routes.reduce((sum, route) => {
+      let count = 0;
+      for (let i = 0; i < route.pieceHashes.length; i++) {
+        if (!this.#options.files.hasPiece(route.swarmId, route.fileId, i)) count += 1;
+      }
+      return sum + count;
+    }, 0);
+    const peers = this.connectedPeers();
+    const what = download.announced
+      ? `${missing} pieces still missing`
+      : 'no peer announced the swarm';
+    return new TransferError(
+      'ERR_DOWNLOAD_STALLED',
+      `download of swarm ${download.swarmId} made no progress for ${this.#stallTimeoutMs} ms: ` +
+        `${what}; connected peers: ${peers.length > 0 ? peers.join(', ') : 'none'}`,
+    );
+  }
+
+  #settle(download: SwarmDownload, outcome: DownloadSummary | Error): void {
+    if (download.settled) return;
+    download.settled = true;
+    this.#clock.clearTimeout(download.stallTimer);
+    this.#clock.clearTimeout(download.refreshTimer);
+    if (this.#downloads.get(download.swarmId) === download)
+      this.#downloads.delete(download.swarmId);
+    for (const request of [...this.#requested.values()]) {
+      if (request.ref.swarmId === download.swarmId) this.#finishRequest(request);
+    }
+    if (outcome instanceof Error) download.reject(outcome);
+    else download.resolve(outcome);
+  }
+}
+
+function addFailure(download: SwarmDownload, key: string, peerId: string): void {
+  let failed = download.failures.get(key);
+  if (!failed) download.failures.set(key, (failed = new Set()));
+  failed.add(peerId);
+}
+
+/** BITFIELD bytes (most significant bit first) to one byte per piece. */
+export function unpackBits(bits: Buffer): Uint8Array {
+  const held = new Uint8Array(bits.length * 8);
+  for (let i = 0; i < held.length; i++) held[i] = ((bits[i >> 3] as number) >> (7 - (i & 7))) & 1;
+  return held;
+}
+
+function assertNever(value: never): never {
+  throw new TypeError(`unhandled message ${JSON.stringify(value)}`);
+}
+
+export { Lab9Error };

@@ -1,0 +1,96 @@
+/**
+ * Where a file's bytes live: on disk (one file per swarm file, written piece by piece at its
+ * offset) or in memory (benchmarks, tests). Below: node:fs or a Buffer. Above: FileManager,
+ * which owns piece bookkeeping and hashing; a backend only moves bytes at offsets.
+ */
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+export interface FileBackend {
+  read(offset: number, length: number): Promise<Buffer>;
+  write(offset: number, data: Buffer): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class MemoryBackend implements FileBackend {
+  readonly #bytes: Buffer;
+
+  constructor(bytesOrLength: Buffer | number) {
+    this.#bytes = typeof bytesOrLength === 'number' ? Buffer.alloc(bytesOrLength) : bytesOrLength;
+  }
+
+  read(offset: number, length: number): Promise<Buffer> {
+    return Promise.resolve(this.#bytes.subarray(offset, offset + length));
+  }
+
+  write(offset: number, data: Buffer): Promise<void> {
+    data.copy(this.#bytes, offset);
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+export class DiskBackend implements FileBackend {
+  readonly #path: string;
+  readonly #writable: boolean;
+  readonly #length: number;
+  #handle: Promise<FileHandle> | undefined;
+
+  /**
+   * @param path file to read, or to create and fill when `writable`
+   * @param length the file's final length; a writable file is created sparse at this size
+   */
+  constructor(path: string, length: number, writable: boolean) {
+    this.#path = path;
+    this.#length = length;
+    this.#writable = writable;
+  }
+
+  async read(offset: number, length: number): Promise<Buffer> {
+    const handle = await this.#open();
+    const buffer = Buffer.allocUnsafe(length);
+    let filled = 0;
+    while (filled < length) {
+      const { bytesRead } = await handle.read(buffer, filled, length - filled, offset + filled);
+      if (bytesRead === 0) throw new Error(`${this.#path} ended at byte ${offset + filled}`);
+      filled += bytesRead;
+    }
+    return buffer;
+  }
+
+  async write(offset: number, data: Buffer): Promise<void> {
+    if (!this.#writable) throw new TypeError(`${this.#path} is seeded read-only`);
+    const handle = await this.#open();
+    let written = 0;
+    while (written < data.length) {
+      const { bytesWritten } = await handle.write(
+        data,
+        written,
+        data.length - written,
+        offset + written,
+      );
+      written += bytesWritten;
+    }
+  }
+
+  async close(): Promise<void> {
+    const handle = this.#handle;
+    this.#handle = undefined;
+    if (handle) await (await handle).close();
+  }
+
+  #open(): Promise<FileHandle> {
+    this.#handle ??= this.#writable ? this.#create() : open(this.#path, 'r');
+    return this.#handle;
+  }
+
+  async #create(): Promise<FileHandle> {
+    await mkdir(dirname(this.#path), { recursive: true });
+    const handle = await open(this.#path, 'w+');
+    await handle.truncate(this.#length);
+    return handle;
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * SHA-256 of pieces, and the memory of which piece buffers have already been checked, so that
+ * a piece verified by the router is not hashed a second time by the FileManager.
+ * Below: node:crypto. Above: FileManager (seeding and writing) and Peer.routePiece.
+ */
+import { createHash } from 'node:crypto';
+
+/** Buffers whose hash matched, with the hash they matched; weak so pieces can be collected. */
+const verified = new WeakMap<Buffer, Buffer>();
+
+export function sha256(data: Buffer): Buffer {
+  return createHash('sha256').update(data).digest();
+}
+
+/**
+ * True if `data` hashes to `expectedHash`. Remembers a match, so a later `isVerified` of the
+ * same Buffer object with the same hash costs nothing.
+ */
+export function verifyPiece(data: Buffer, expectedHash: Buffer): boolean {
+  if (verified.get(data)?.equals(expectedHash)) return true;
+  const ok = sha256(data).equals(expectedHash);
+  if (ok) verified.set(data, expectedHash);
+  return ok;
+}
