@@ -1,9 +1,14 @@
-// The kit's own test run: unit tests of the provided system, the grader suites against the
-// reference solution, and the grading of every sample submission (fixtures/).
+// The kit's own test run (npm test): unit tests of the provided system (lab9/test, shipped to
+// students), tests that need the reference solution (solution/test, never shipped), and the
+// grader's own tests, including the grading of every sample submission (grader/test).
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
-  testMatch: ['<rootDir>/lab9/test/**/*.test.ts', '<rootDir>/grader/test/**/*.test.ts'],
+  testMatch: [
+    '<rootDir>/lab9/test/**/*.test.ts',
+    '<rootDir>/solution/test/**/*.test.ts',
+    '<rootDir>/grader/test/**/*.test.ts',
+  ],
   testPathIgnorePatterns: ['/node_modules/', '/fixtures/submissions/'],
 };
