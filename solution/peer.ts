@@ -6,7 +6,7 @@
 import type { Duplex } from 'node:stream';
 import { ProtocolError } from '../lab9/src/errors';
 import { MAX_QUEUED_REPLY_BYTES } from '../lab9/src/limits';
-import { encodeFrame } from '../lab9/src/protocol/frame-codec';
+import { encodeFrameChunks } from '../lab9/src/protocol/frame-codec';
 import { type DecodedFrame, FrameDecoder } from '../lab9/src/protocol/frame-decoder';
 import {
   type GetPieceMessage,
@@ -30,7 +30,10 @@ export class Peer extends PeerCore {
 
     const send = (message: Message): void => {
       if (socket.destroyed || !socket.writable) return;
-      const flushed = socket.write(encodeFrame(message));
+      socket.cork();
+      let flushed = true;
+      for (const chunk of encodeFrameChunks(message)) flushed = socket.write(chunk);
+      socket.uncork();
       if (!flushed && !paused && socket.writableLength > MAX_QUEUED_REPLY_BYTES) {
         // A client that does not read its answers stops being read until it catches up.
         paused = true;

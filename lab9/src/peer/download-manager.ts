@@ -28,7 +28,7 @@ import {
 import type { PieceStore } from '../storage/file-manager';
 import type { PeerAddress, TrackerClient } from '../tracker/tracker';
 import { type Clock, systemClock } from './clock';
-import { type Candidate, pickRarest } from './piece-picker';
+import { PieceBook } from './piece-picker';
 import { type FileRoute, routeKey } from './routing-table';
 
 /** What routePiece answers: stored (or already held), or rejected with the reason. */
@@ -86,7 +86,10 @@ export interface DownloadSummary {
 interface Remote {
   readonly address: PeerAddress;
   readonly connection: Connection;
-  /** Set by the remote's HELLO; requests are sent only after it. */
+  /**
+   * Set by the remote's HELLO; requests are sent only after it. From then until its connection
+   * closes, its `holds` count in the availability of every PieceBook.
+   */
   helloReceived: boolean;
   /** The remote's ANNOUNCE, kept so swarms joined later can learn from it. */
   announce: AnnounceMessage | undefined;
@@ -114,6 +117,8 @@ interface SwarmDownload {
   stallTimer: unknown;
   refreshTimer: unknown;
   settled: boolean;
+  /** routePiece calls not settled yet: completion waits for them, so the summary counts all. */
+  routing: number;
   resolve(summary: DownloadSummary): void;
   reject(error: Error): void;
 }
@@ -136,6 +141,8 @@ export class DownloadManager {
   readonly #downloads = new Map<string, SwarmDownload>();
   /** pieceKey → request, across all remotes: a piece is requested from one peer at a time. */
   readonly #requested = new Map<string, Request>();
+  /** routeKey → what is held, busy and available of each file of an active download. */
+  readonly #books = new Map<string, PieceBook>();
   #closed = false;
   /** Monotonic counter standing in for time in stall detection, advanced by the clock. */
   #ticks = 0;
@@ -179,6 +186,7 @@ export class DownloadManager {
         stallTimer: undefined,
         refreshTimer: undefined,
         settled: false,
+        routing: 0,
         resolve,
         reject,
       };
@@ -246,6 +254,12 @@ export class DownloadManager {
 
   #onClose(key: string, remote: Remote): void {
     if (this.#remotes.get(key) === remote) this.#remotes.delete(key);
+    if (remote.helloReceived) {
+      for (const [route, book] of this.#books) {
+        const holds = remote.holds.get(route);
+        if (holds) book.removeHolder(holds);
+      }
+    }
     for (const request of [...remote.inFlight.values()]) this.#fail(request, 'connection closed');
     this.#scheduleAll();
   }
@@ -258,14 +272,19 @@ export class DownloadManager {
     const message: Message = frame.message;
     switch (message.type) {
       case MessageType.Hello:
+        if (remote.helloReceived) break;
         remote.helloReceived = true;
+        for (const [route, book] of this.#books) {
+          const holds = remote.holds.get(route);
+          if (holds) book.addHolder(holds);
+        }
         break;
       case MessageType.Announce:
         remote.announce = message;
         this.#learn(remote, message);
         break;
       case MessageType.Bitfield:
-        remote.holds.set(routeKey(message.swarmId, message.fileId), unpackBits(message.bits));
+        this.#setHolds(remote, routeKey(message.swarmId, message.fileId), unpackBits(message.bits));
         break;
       case MessageType.Have:
         this.#markHeld(remote, message);
@@ -300,12 +319,26 @@ export class DownloadManager {
     void remote;
   }
 
+  /** A BITFIELD: `holds` replaces what the remote held of that file. */
+  #setHolds(remote: Remote, key: string, holds: Uint8Array): void {
+    const book = this.#books.get(key);
+    const old = remote.holds.get(key);
+    if (book && remote.helloReceived) {
+      if (old) book.removeHolder(old);
+      book.addHolder(holds);
+    }
+    remote.holds.set(key, holds);
+  }
+
+  /** A HAVE: the remote holds one more piece. */
   #markHeld(remote: Remote, ref: PieceRef): void {
     const key = routeKey(ref.swarmId, ref.fileId);
     let held = remote.holds.get(key);
     const route = this.#options.router.routesOf(ref.swarmId).find((r) => r.fileId === ref.fileId);
     if (!held && route) remote.holds.set(key, (held = new Uint8Array(route.pieceHashes.length)));
-    if (held && ref.index < held.length) held[ref.index] = 1;
+    if (!held || ref.index >= held.length || held[ref.index] === 1) return;
+    held[ref.index] = 1;
+    if (remote.helloReceived) this.#books.get(key)?.addHolding(ref.index);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -320,8 +353,10 @@ export class DownloadManager {
   #schedule(remote: Remote): void {
     if (!remote.helloReceived || remote.connection.closed) return;
     while (remote.inFlight.size < this.#requestsInFlight) {
-      const ref = this.#pick(remote);
-      if (!ref) return;
+      const picked = this.#pick(remote);
+      if (!picked) return;
+      const { ref, book } = picked;
+      book.markBusy(ref.index);
       const request: Request = { ref, remote, timer: undefined };
       const key = pieceKey(ref);
       remote.inFlight.set(key, request);
@@ -334,68 +369,120 @@ export class DownloadManager {
     }
   }
 
-  /** The next piece to ask `remote` for, over every active download, rarest first. */
-  #pick(remote: Remote): PieceRef | undefined {
-    const refs: PieceRef[] = [];
-    const candidates: Candidate[] = [];
-    const remotes = [...this.#remotes.values()].filter((r) => r.helloReceived);
+  /**
+   * The next piece to ask `remote` for, over every active download, rarest first: the piece
+   * `pickRarest` would choose among all candidates, found through each file's PieceBook.
+   */
+  #pick(remote: Remote): { ref: PieceRef; book: PieceBook } | undefined {
+    for (;;) {
+      const best = this.#rarest(remote);
+      if (!best) return undefined;
+      const { route, book, index } = best;
+      if (!this.#options.files.hasPiece(route.swarmId, route.fileId, index)) {
+        return { ref: { swarmId: route.swarmId, fileId: route.fileId, index }, book };
+      }
+      // The store held it already (seeded, or stored before this download): never ask again.
+      book.markHeld(index);
+    }
+  }
+
+  #rarest(remote: Remote): { route: FileRoute; book: PieceBook; index: number } | undefined {
+    const files: {
+      route: FileRoute;
+      book: PieceBook;
+      holds: Uint8Array;
+      download: SwarmDownload;
+    }[] = [];
+    // No candidate of any file can be rarer than the rarest open piece of all of them.
+    let floor = Infinity;
     for (const download of this.#downloads.values()) {
       if (download.settled) continue;
       for (const route of this.#options.router.routesOf(download.swarmId)) {
         const key = routeKey(route.swarmId, route.fileId);
-        const remoteHolds = remote.holds.get(key);
-        if (!remoteHolds) continue;
-        for (let index = 0; index < route.pieceHashes.length; index++) {
-          if (remoteHolds[index] !== 1) continue;
-          const ref = { swarmId: route.swarmId, fileId: route.fileId, index };
-          const piece = pieceKey(ref);
-          if (this.#requested.has(piece)) continue;
-          if (this.#options.files.hasPiece(route.swarmId, route.fileId, index)) continue;
-          const failed = download.failures.get(piece);
-          let availability = 0;
-          let untried = 0;
-          for (const other of remotes) {
-            if (other.holds.get(key)?.[index] !== 1) continue;
-            availability += 1;
-            if (other !== remote && !failed?.has(other.address.peerId)) untried += 1;
-          }
-          refs.push(ref);
-          candidates.push({
-            order: candidates.length,
-            availability,
-            remoteHas: true,
-            remoteFailed: failed?.has(remote.address.peerId) ?? false,
-            untriedHolders: untried,
-          });
-        }
+        const book = this.#bookOf(key, route);
+        floor = Math.min(floor, book.lowestAvailability());
+        const holds = remote.holds.get(key);
+        if (holds) files.push({ route, book, holds, download });
       }
     }
-    const best = pickRarest(candidates);
-    return best < 0 ? undefined : refs[best];
+    let best:
+      { route: FileRoute; book: PieceBook; index: number; availability: number } | undefined;
+    for (const { route, book, holds, download } of files) {
+      const found = book.rarest(holds, floor, (index) =>
+        this.#retryElsewhere(remote, download, route, index),
+      );
+      if (!found || (best && best.availability <= found.availability)) continue;
+      best = { route, book, ...found };
+      if (found.availability <= floor) break;
+    }
+    return best;
+  }
+
+  /** pickRarest's rule: a remote that failed a piece is asked again only if no holder is left. */
+  #retryElsewhere(
+    remote: Remote,
+    download: SwarmDownload,
+    route: FileRoute,
+    index: number,
+  ): boolean {
+    const failed = download.failures.get(pieceKey({ ...route, index }));
+    if (!failed?.has(remote.address.peerId)) return false;
+    const key = routeKey(route.swarmId, route.fileId);
+    for (const other of this.#remotes.values()) {
+      if (other === remote || !other.helloReceived) continue;
+      if (other.holds.get(key)?.[index] === 1 && !failed.has(other.address.peerId)) return true;
+    }
+    return false;
+  }
+
+  /** The PieceBook of a file, made on first use from what connected remotes hold. */
+  #bookOf(key: string, route: FileRoute): PieceBook {
+    let book = this.#books.get(key);
+    if (!book) {
+      this.#books.set(key, (book = new PieceBook(route.pieceHashes.length)));
+      for (const remote of this.#remotes.values()) {
+        const holds = remote.holds.get(key);
+        if (remote.helloReceived && holds) book.addHolder(holds);
+      }
+    }
+    return book;
   }
 
   async #onPiece(remote: Remote, piece: PieceMessage): Promise<void> {
     const key = pieceKey(piece);
     const request = remote.inFlight.get(key);
+    // Frees the remote's slot for another request; the piece itself stays busy in its PieceBook
+    // until routed, so no one is asked for it again while it is being checked and written.
     if (request) this.#finishRequest(request);
     const from = remote.address.peerId;
+    const routing = this.#downloads.get(piece.swarmId);
+    if (routing) routing.routing += 1;
     let result: RouteResult;
     try {
       result = await this.#options.router.routePiece(piece);
     } catch (error) {
       this.#routerFailed(error, piece);
       return;
+    } finally {
+      if (routing) routing.routing -= 1;
     }
     const download = this.#downloads.get(piece.swarmId);
+    const book = this.#books.get(routeKey(piece.swarmId, piece.fileId));
     if (result.ok) {
+      // Progress only if the piece is really held: a router that answers ok without storing
+      // must end in ERR_DOWNLOAD_STALLED, not re-request the piece forever.
+      const held = this.#options.files.hasPiece(piece.swarmId, piece.fileId, piece.index);
+      if (held) book?.markHeld(piece.index);
+      else if (request) book?.markOpen(piece.index);
       if (download) {
-        download.lastProgress = ++this.#ticks;
+        if (held) download.lastProgress = ++this.#ticks;
         if (result.stored) download.piecesFrom[from] = (download.piecesFrom[from] ?? 0) + 1;
       }
       if (result.stored) this.#options.onPieceStored?.(piece, from);
     } else {
       this.#options.onPieceRejected?.(piece, from, `${result.code}: ${result.reason}`);
-      if (download) addFailure(download, key, from);
+      if (download) this.#addFailure(download, piece, from);
+      if (request) book?.markOpen(piece.index);
       if (result.code === 'ERR_HASH_MISMATCH') {
         remote.corruptPieces += 1;
         if (remote.corruptPieces >= MAX_CORRUPT_PIECES_PER_PEER) {
@@ -428,9 +515,19 @@ export class DownloadManager {
   #fail(request: Request, why: string): void {
     this.#finishRequest(request);
     const download = this.#downloads.get(request.ref.swarmId);
-    if (download) addFailure(download, pieceKey(request.ref), request.remote.address.peerId);
+    if (download) this.#addFailure(download, request.ref, request.remote.address.peerId);
+    this.#books.get(routeKey(request.ref.swarmId, request.ref.fileId))?.markOpen(request.ref.index);
     void why;
     this.#scheduleAll();
+  }
+
+  /** Remembers that `peerId` failed the piece, for pickRarest's retry rule. */
+  #addFailure(download: SwarmDownload, ref: PieceRef, peerId: string): void {
+    const key = pieceKey(ref);
+    let failed = download.failures.get(key);
+    if (!failed) download.failures.set(key, (failed = new Set()));
+    failed.add(peerId);
+    this.#books.get(routeKey(ref.swarmId, ref.fileId))?.markFailed(ref.index);
   }
 
   #finishRequest(request: Request): void {
@@ -444,7 +541,7 @@ export class DownloadManager {
   // Completion
 
   #checkComplete(download: SwarmDownload): void {
-    if (download.settled || !download.announced) return;
+    if (download.settled || !download.announced || download.routing > 0) return;
     const routes = this.#options.router.routesOf(download.swarmId);
     const { files } = this.#options;
     if (!routes.every((route) => files.isComplete(route.swarmId, route.fileId))) return;
@@ -496,15 +593,12 @@ export class DownloadManager {
     for (const request of [...this.#requested.values()]) {
       if (request.ref.swarmId === download.swarmId) this.#finishRequest(request);
     }
+    for (const route of this.#options.router.routesOf(download.swarmId)) {
+      this.#books.delete(routeKey(route.swarmId, route.fileId));
+    }
     if (outcome instanceof Error) download.reject(outcome);
     else download.resolve(outcome);
   }
-}
-
-function addFailure(download: SwarmDownload, key: string, peerId: string): void {
-  let failed = download.failures.get(key);
-  if (!failed) download.failures.set(key, (failed = new Set()));
-  failed.add(peerId);
 }
 
 /** BITFIELD bytes (most significant bit first) to one byte per piece. */

@@ -10,7 +10,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { isLab9Error, type Lab9Error, TransferError } from '../errors';
+import { isLab9Error, type Lab9Error, ProtocolError, TransferError } from '../errors';
 import {
   type AnnounceMessage,
   type ErrorMessage,
@@ -242,11 +242,14 @@ export abstract class PeerCore extends EventEmitter<PeerEvents> {
 
   /**
    * The ERROR message for a failed request: a Lab9Error with a wire code (ERR_UNKNOWN_SWARM...)
-   * keeps its code and message; anything else is ERR_INTERNAL. `request` names the piece asked
-   * for, or null when the request could not be decoded.
+   * keeps its code and message; any other ProtocolError (ERR_UNKNOWN_MESSAGE_TYPE...) is the
+   * client's bad bytes, ERR_MALFORMED_REQUEST; anything else is ERR_INTERNAL. `request` names the
+   * piece asked for, or null when the request could not be decoded.
    */
   protected errorReply(error: unknown, request: PieceRef | null): ErrorMessage {
-    const code = (isLab9Error(error) && wireCodeOf(error.code)) || WireErrorCode.Internal;
+    const code =
+      (isLab9Error(error) && wireCodeOf(error.code)) ||
+      (error instanceof ProtocolError ? WireErrorCode.MalformedRequest : WireErrorCode.Internal);
     const message = error instanceof Error ? error.message : String(error);
     const ref = request && {
       swarmId: request.swarmId,
@@ -267,9 +270,14 @@ export abstract class PeerCore extends EventEmitter<PeerEvents> {
     const { added, conflicts } = this.routes.learn(announce);
     for (const route of added) {
       const { swarmId, ...file } = route;
-      void this.files.addFile(swarmId, file).catch((error: unknown) => {
-        this.#reportClientError(error);
-      });
+      // A store may refuse synchronously (a hostile ANNOUNCE naming "../x"): that must cost the
+      // announcement, not throw out of the connection's 'data' handler and crash the process.
+      const report = (error: unknown): void => this.#reportClientError(error);
+      try {
+        this.files.addFile(swarmId, file).catch(report);
+      } catch (error) {
+        report(error);
+      }
     }
     for (const route of conflicts) this.emit('routeConflict', route);
   }
@@ -277,10 +285,14 @@ export abstract class PeerCore extends EventEmitter<PeerEvents> {
   #onPieceStored(ref: PieceRef, from: string): void {
     this.emit('piece', { ...ref, from });
     const route = this.routes.lookup(ref.swarmId, ref.fileId);
-    if (!route) return;
-    let held = 0;
-    for (let i = 0; i < route.pieceHashes.length; i++) {
-      if (this.files.hasPiece(ref.swarmId, ref.fileId, i)) held += 1;
+    // Counting costs a scan of the file with a store that cannot count: only when asked for.
+    if (!route || this.listenerCount('progress') === 0) return;
+    let held = this.files.heldCount?.(ref.swarmId, ref.fileId);
+    if (held === undefined) {
+      held = 0;
+      for (let i = 0; i < route.pieceHashes.length; i++) {
+        if (this.files.hasPiece(ref.swarmId, ref.fileId, i)) held += 1;
+      }
     }
     this.emit('progress', {
       swarmId: ref.swarmId,

@@ -74,13 +74,24 @@ export class UploadManager extends EventEmitter<UploadManagerEvents> {
     this.#closed ??= new Promise<void>((resolve) => {
       const wasListening = this.#state === 'listening';
       this.#state = 'closing';
-      for (const socket of this.#sockets) socket.destroy();
-      const done = (): void => {
+      // The server's close callback can run before the sockets' 'close' events: wait for both,
+      // so clientCount is 0 once close() resolves.
+      const socketsClosed = [...this.#sockets].map((socket) => {
+        const gone = new Promise<void>((done) => {
+          if (socket.closed) done();
+          else socket.once('close', () => done());
+        });
+        socket.destroy();
+        return gone;
+      });
+      const serverClosed = new Promise<void>((done) => {
+        if (wasListening) this.#server.close(() => done());
+        else done();
+      });
+      void Promise.all([serverClosed, ...socketsClosed]).then(() => {
         this.#state = 'closed';
         resolve();
-      };
-      if (wasListening) this.#server.close(done);
-      else done();
+      });
     });
     return this.#closed;
   }

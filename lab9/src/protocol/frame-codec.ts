@@ -77,7 +77,7 @@ export function encodeFrameChunks(message: Message): Buffer[] {
       break;
     case MessageType.Ping:
     case MessageType.Pong:
-      writer.u32(message.nonce);
+      writer.u32(message.nonce, 'nonce');
       break;
     default:
       return assertNever(message);
@@ -141,8 +141,13 @@ function writeAnnounce(writer: BodyWriter, message: AnnounceMessage): void {
     for (const file of swarm.files) {
       writer.id(file.fileId, 'fileId');
       writer.u64(file.fileLength);
-      writer.u32(file.pieceLength);
+      writer.u32(file.pieceLength, 'pieceLength');
       const expected = pieceCountOf(file.fileLength, file.pieceLength);
+      if (expected > MAX_PIECES_PER_FILE) {
+        throw new TypeError(
+          `file ${file.fileId}: ${expected} pieces, more than MAX_PIECES_PER_FILE (${MAX_PIECES_PER_FILE})`,
+        );
+      }
       if (file.pieceHashes.length !== expected) {
         throw new TypeError(
           `file ${file.fileId}: ${file.pieceHashes.length} piece hashes for ${expected} pieces`,
@@ -175,7 +180,11 @@ class BodyWriter {
     this.offset += 2;
   }
 
-  u32(value: number): void {
+  u32(value: number, field: string): void {
+    // writeUInt32BE truncates 1.5 to 1 and NaN to 0: a GET_PIECE would silently name another piece.
+    if (!Number.isInteger(value) || value < 0 || value > 0xffff_ffff) {
+      throw new TypeError(`${field} must be an integer in 0..4294967295, got ${value}`);
+    }
     this.buffer.writeUInt32BE(value, LENGTH_PREFIX_BYTES + this.offset);
     this.offset += 4;
   }
@@ -211,7 +220,7 @@ class BodyWriter {
   pieceRef(ref: PieceRef): void {
     this.id(ref.swarmId, 'swarmId');
     this.id(ref.fileId, 'fileId');
-    this.u32(ref.index);
+    this.u32(ref.index, 'index');
   }
 }
 

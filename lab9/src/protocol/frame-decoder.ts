@@ -37,7 +37,7 @@ export class FrameDecoder {
     this.#maxFrameBytes = options.maxFrameBytes ?? MAX_FRAME_BYTES;
   }
 
-  /** Bytes received but not yet part of a complete frame. */
+  /** Bytes held for the next frame: the body so far once its length prefix is read. */
   get bufferedBytes(): number {
     return this.#buffered;
   }

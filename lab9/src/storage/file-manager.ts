@@ -39,6 +39,11 @@ export interface PieceStore {
   /** Pieces held, one bit each, most significant bit first, as in BITFIELD. */
   bitfield(swarmId: string, fileId: string): Buffer;
   isComplete(swarmId: string, fileId: string): boolean;
+  /**
+   * Pieces held of one file (0 if unknown). Optional: a store that can count without a scan
+   * says so; without it, progress is counted with `hasPiece` over every piece.
+   */
+  heldCount?(swarmId: string, fileId: string): number;
 }
 
 export interface FileManagerOptions {
@@ -204,6 +209,10 @@ export class FileManager implements PieceStore {
   isComplete(swarmId: string, fileId: string): boolean {
     const file = this.#swarms.get(swarmId)?.get(fileId);
     return file !== undefined && file.heldCount === file.held.length;
+  }
+
+  heldCount(swarmId: string, fileId: string): number {
+    return this.#swarms.get(swarmId)?.get(fileId)?.heldCount ?? 0;
   }
 
   /** The whole file, for checks after a download; every piece must be held. */

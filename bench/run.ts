@@ -1,0 +1,231 @@
+/**
+ * `npm run bench`: throughput, scale and cost growth of the reference peer (solution/peer.ts),
+ * side by side with a raw loopback TCP stream measured in the same run. Each row is the median
+ * of several runs; each run uses fresh child processes. Below: scenarios.ts. Results and how to
+ * read them: docs/performance.md.
+ */
+import { cpus } from 'node:os';
+import { parseArgs } from 'node:util';
+import { setChildNodeFlags } from './harness/children';
+import { Scratch } from './harness/fixtures';
+import { type Figures, rawTcp, swarm, transfer } from './scenarios';
+
+const MIB = 1024 * 1024;
+
+const HELP = `usage: npm run bench -- [--smoke | --full] [--runs N] [--only TEXT] [--cpu-prof DIR]
+
+  --smoke       a few MiB per row, one run: checks the bench works (seconds, not minutes)
+  --full        also the 1 GiB in-memory rows and 1,000 clients (several minutes more)
+  --runs N      runs per row; each figure is the median (default 3, smoke 1)
+  --only TEXT   only rows whose label contains TEXT (the raw TCP row always runs)
+  --cpu-prof D  start every child with --cpu-prof --cpu-prof-dir=D (profiles per process)`;
+
+interface Row {
+  readonly section: string;
+  readonly label: string;
+  readonly measure: (scratch: Scratch) => Promise<Figures>;
+}
+
+interface Plan {
+  readonly rawBytes: number;
+  readonly fileBytes: number;
+  readonly rows: Row[];
+}
+
+function plan(mode: 'smoke' | 'default' | 'full'): Plan {
+  const smoke = mode === 'smoke';
+  const fileBytes = (smoke ? 8 : 256) * MIB;
+  const clientBytes = (smoke ? 1 : 4) * MIB;
+  const rows: Row[] = [];
+  const add = (section: string, label: string, measure: Row['measure']): void => {
+    rows.push({ section, label, measure });
+  };
+  const size = (bytes: number): string =>
+    bytes >= 1024 * MIB ? `${bytes / 1024 / MIB} GiB` : `${bytes / MIB} MiB`;
+
+  for (const storage of ['memory', 'disk'] as const) {
+    for (const [seeders, downloaders] of [
+      [1, 1],
+      [1, 8],
+      [4, 1],
+    ] as const) {
+      add(
+        'Reference peer, separate processes',
+        `${seeders} → ${downloaders}, ${storage}, ${size(fileBytes)}`,
+        (scratch) =>
+          transfer(scratch, {
+            seeders,
+            processes: downloaders,
+            peersPerProcess: 1,
+            storage,
+            bytes: fileBytes,
+          }),
+      );
+    }
+  }
+
+  const scaleClients = smoke ? 20 : 500;
+  add('Scale', `1 peer serving ${scaleClients} clients, ${size(clientBytes)} each`, (scratch) =>
+    transfer(scratch, {
+      seeders: 1,
+      processes: 1,
+      peersPerProcess: scaleClients,
+      storage: 'memory',
+      bytes: clientBytes,
+    }),
+  );
+  const swarmShape = smoke
+    ? { peers: 6, files: 2, fileBytes: 256 * 1024 }
+    : { peers: 50, files: 8, fileBytes: MIB };
+  add(
+    'Scale',
+    `${swarmShape.peers} peers in one process, ${swarmShape.files} files × ${size(swarmShape.fileBytes)}`,
+    (scratch) => swarm(scratch, swarmShape),
+  );
+
+  const sizes = smoke ? [1, 4] : mode === 'full' ? [16, 64, 256, 1024, 4096] : [16, 64, 256, 1024];
+  for (const storage of mode === 'full' ? (['disk', 'memory'] as const) : (['disk'] as const)) {
+    for (const mib of sizes) {
+      add('Cost growth: file size (1 → 1)', `${size(mib * MIB)}, ${storage}`, (scratch) =>
+        transfer(scratch, {
+          seeders: 1,
+          processes: 1,
+          peersPerProcess: 1,
+          storage,
+          bytes: mib * MIB,
+        }),
+      );
+    }
+  }
+  const clientCounts = smoke ? [1, 8] : mode === 'full' ? [1, 8, 64, 512, 1000] : [1, 8, 64, 512];
+  for (const clients of clientCounts) {
+    add(
+      'Cost growth: clients (1 seeder, clients in one process, memory)',
+      `${clients} × ${size(clientBytes)}`,
+      (scratch) =>
+        transfer(scratch, {
+          seeders: 1,
+          processes: 1,
+          peersPerProcess: clients,
+          storage: 'memory',
+          bytes: clientBytes,
+        }),
+    );
+  }
+  return { rawBytes: (smoke ? 64 : 1024) * MIB, fileBytes, rows };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Medians and the table
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+function medianFigures(runs: readonly Figures[]): Figures {
+  const of = (key: keyof Figures): number | undefined => {
+    const values = runs.map((run) => run[key]).filter((v): v is number => v !== undefined);
+    return values.length === 0 ? undefined : median(values);
+  };
+  const figures: Record<string, number> = {};
+  for (const key of Object.keys(runs[0] ?? {}) as (keyof Figures)[]) {
+    const value = of(key);
+    if (value !== undefined) figures[key] = value;
+  }
+  return figures as unknown as Figures;
+}
+
+const COLUMNS = ['MB/s', '× raw', 's', 'CPU s serve/fetch', 'peak RSS MiB serve/fetch', 'note'];
+
+function formatRow(label: string, figures: Figures, raw: number): string[] {
+  const note =
+    figures.busiestSeeder !== undefined
+      ? `busiest seeder ${(figures.busiestSeeder * 100).toFixed(0)}%`
+      : figures.fromPeers !== undefined
+        ? `${(figures.fromPeers * 100).toFixed(0)}% from non-seeders`
+        : '';
+  return [
+    label,
+    figures.mbps.toFixed(0),
+    (figures.mbps / raw).toFixed(2),
+    figures.seconds.toFixed(2),
+    `${figures.serveCpu.toFixed(2)} / ${figures.fetchCpu.toFixed(2)}`,
+    `${figures.serveRssMiB.toFixed(0)} / ${figures.fetchRssMiB.toFixed(0)}`,
+    note,
+  ];
+}
+
+function printTable(rows: readonly (readonly string[])[]): void {
+  const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]): string =>
+    `| ${cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join(' | ')} |`;
+  console.log(line(rows[0] ?? []));
+  console.log(
+    `|${widths.map((w, i) => (i === 0 ? ` ${'-'.repeat(w)} ` : ` ${'-'.repeat(w - 1)}: `)).join('|')}|`,
+  );
+  for (const row of rows.slice(1)) console.log(line(row));
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      smoke: { type: 'boolean', default: false },
+      full: { type: 'boolean', default: false },
+      runs: { type: 'string' },
+      only: { type: 'string' },
+      'cpu-prof': { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) return console.log(HELP);
+  const mode = values.smoke ? 'smoke' : values.full ? 'full' : 'default';
+  const runs = values.runs !== undefined ? Number(values.runs) : mode === 'smoke' ? 1 : 3;
+  if (!Number.isInteger(runs) || runs < 1) throw new TypeError(`--runs must be a positive integer`);
+  if (values['cpu-prof']) setChildNodeFlags(['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`]);
+
+  const { rawBytes, rows } = plan(mode);
+  const chosen = rows.filter((row) => !values.only || row.label.includes(values.only));
+  console.log(
+    `lab9 bench (${mode}): ${cpus().length} cores, Node ${process.version}, ${runs} run(s) per row, ` +
+      `median shown; MB = 10^6 bytes`,
+  );
+  const scratch = await Scratch.create();
+  const started = performance.now();
+  try {
+    const repeat = async (measure: () => Promise<Figures>): Promise<Figures> => {
+      const all: Figures[] = [];
+      for (let i = 0; i < runs; i++) all.push(await measure());
+      return medianFigures(all);
+    };
+    const raw = await repeat(() => rawTcp(rawBytes));
+    const table: string[][] = [['', ...COLUMNS]];
+    table.push([`**Physical limit: raw TCP over loopback, ${rawBytes / MIB} MiB**`]);
+    table.push(formatRow('1 connection, 1 MiB writes', raw, raw.mbps));
+    let section = '';
+    for (const row of chosen) {
+      if (row.section !== section) {
+        section = row.section;
+        table.push([`**${section}**`]);
+      }
+      process.stderr.write(`  ${row.label} ...\n`);
+      table.push(formatRow(row.label, await repeat(() => row.measure(scratch)), raw.mbps));
+    }
+    table.push(['**Grading speed**: measured separately, see docs/performance.md']);
+    const columns = table[0]?.length ?? 0;
+    printTable(table.map((cells) => [...cells, ...Array<string>(columns - cells.length).fill('')]));
+    console.log(`bench took ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  } finally {
+    await scratch.remove();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

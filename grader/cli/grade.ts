@@ -1,0 +1,245 @@
+/**
+ * `npm run grade -- <submission folder or archive> ...`: grades Lab 9 submissions with the
+ * grader suites and writes grades.csv plus, per submission, results.json (Gradescope),
+ * feedback.md and run.log. This file owns the command line, the parallel schedule and the
+ * output; grader/runner/ grades one submission (grade-submission.ts) and writes its files.
+ * Exit code: 0 when grading ran, whatever the scores; 2 for a bad command line or kit.
+ */
+import { randomInt } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { loadRubric, rubricTests } from '../rubric';
+import { killAllChildren } from '../runner/child';
+import { gradeSubmission, type SubmissionReport } from '../runner/grade-submission';
+import {
+  DEFAULT_MEMORY_MIB,
+  DEFAULT_OUTPUT_KEEP_BYTES,
+  DEFAULT_TIMEOUT_S,
+  heapLimitMib,
+  OUTPUT_FLOOD_FACTOR,
+  SEED_MODULUS,
+} from '../runner/limits';
+import { writeGradesCsv, writeSubmissionReport } from '../runner/report';
+import { gradeWithoutRuns } from '../runner/score';
+import { expandSubmissions, type Submission, UsageError } from '../runner/submission';
+import { createProgress } from './progress';
+import { renderTable } from './table';
+
+const KIT_ROOT = resolve(__dirname, '..', '..');
+
+/** Exit code of a bad command line, a missing rubric or an unreadable kit. */
+const EXIT_USAGE = 2;
+
+interface Options {
+  readonly out: string;
+  readonly jobs: number;
+  readonly timeout: number;
+  readonly memory: number;
+  readonly maxOutput: number;
+  readonly repeat: number;
+  readonly seed?: number;
+  readonly keepSandboxes?: boolean;
+  readonly kit?: string;
+}
+
+function positiveInt(name: string, max = Number.MAX_SAFE_INTEGER) {
+  return (value: string): number => {
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < 1 || parsed > max) {
+      throw new InvalidArgumentError(`${name} must be a whole number from 1 to ${max}.`);
+    }
+    return parsed;
+  };
+}
+
+function seedArg(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0 || parsed >= SEED_MODULUS) {
+    throw new InvalidArgumentError(
+      `the seed must be a whole number from 0 to ${SEED_MODULUS - 1}.`,
+    );
+  }
+  return parsed;
+}
+
+export function buildProgram(): Command {
+  return new Command()
+    .name('npm run grade --')
+    .description(
+      "Grade Lab 9 submissions: each one's peer.ts is type-checked, then run against the grader\n" +
+        'suites in a sandbox, in a child process with a time, memory and output limit.\n' +
+        'A submission is a folder or archive (.zip, .tar.gz, .tgz, .tar) of a student repository;\n' +
+        'its peer.ts is taken from lab9/src/peer/peer.ts, src/peer/peer.ts or peer.ts, at the top\n' +
+        'or inside one folder. A folder without one is a folder of submissions.',
+    )
+    .argument('<submissions...>', 'folders, archives, globs, or folders of submissions')
+    .option('-o, --out <dir>', 'where grades.csv and the per-submission folders go', 'grades')
+    .option(
+      '-j, --jobs <n>',
+      'submissions graded at once',
+      positiveInt('--jobs', 64),
+      Math.max(1, availableParallelism()),
+    )
+    .option(
+      '--timeout <seconds>',
+      'wall-clock limit of one run',
+      positiveInt('--timeout'),
+      DEFAULT_TIMEOUT_S,
+    )
+    .option(
+      '--memory <MiB>',
+      'resident memory limit of one run, all its processes together',
+      positiveInt('--memory'),
+      DEFAULT_MEMORY_MIB,
+    )
+    .option(
+      '--max-output <KiB>',
+      `output kept per run (first and last halves); a run printing ${OUTPUT_FLOOD_FACTOR}× this is killed`,
+      positiveInt('--max-output'),
+      DEFAULT_OUTPUT_KEEP_BYTES / 1024,
+    )
+    .option(
+      '--repeat <n>',
+      'runs per submission, each with another seed; a test passes only if it passes every run',
+      positiveInt('--repeat', 100),
+      1,
+    )
+    .option(
+      '--seed <n>',
+      'seed of the first run (run i uses seed + i); random if not given',
+      seedArg,
+    )
+    .option(
+      '--keep-sandboxes',
+      'leave the sandboxes in the temporary folder (debugging the grader)',
+    )
+    .addOption(
+      new Option('--kit <dir>', 'grade with the suites of another copy of the kit').hideHelp(),
+    )
+    .showHelpAfterError();
+}
+
+/** Runs `work` on every item, at most `limit` at once; results in item order. */
+async function mapConcurrent<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next;
+      next += 1;
+      results[index] = await work(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram().exitOverride();
+  try {
+    program.parse(argv, { from: 'user' });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    return code === 'commander.helpDisplayed' || code === 'commander.version' ? 0 : EXIT_USAGE;
+  }
+  const options = program.opts<Options>();
+  const kitRoot = resolve(options.kit ?? KIT_ROOT);
+  const outDir = resolve(options.out);
+
+  let tests;
+  let lab;
+  let submissions: Submission[];
+  try {
+    if (!existsSync(join(kitRoot, 'grader', 'rubric.json'))) {
+      throw new UsageError(
+        `${join(kitRoot, 'grader', 'rubric.json')} does not exist: no suites to grade with`,
+      );
+    }
+    const rubric = loadRubric(kitRoot);
+    tests = rubricTests(rubric);
+    lab = rubric.lab;
+    submissions = expandSubmissions(program.args);
+  } catch (error) {
+    process.stderr.write(`error: ${(error as Error).message}\n`);
+    return EXIT_USAGE;
+  }
+
+  const baseSeed = options.seed ?? randomInt(SEED_MODULUS);
+  const seeds = Array.from({ length: options.repeat }, (_, i) => (baseSeed + i) % SEED_MODULUS);
+  const keepBytes = options.maxOutput * 1024;
+  const settings = {
+    kitRoot,
+    tests,
+    seeds,
+    limits: {
+      timeoutMs: options.timeout * 1000,
+      memoryBytes: options.memory * 1024 * 1024,
+      outputKeepBytes: keepBytes,
+      outputFloodBytes: OUTPUT_FLOOD_FACTOR * keepBytes,
+    },
+    heapMib: heapLimitMib(options.memory),
+    sandboxExcludes: [outDir],
+    keepSandboxes: options.keepSandboxes === true,
+  };
+
+  const interrupted = (): void => {
+    process.stderr.write('\ninterrupted: stopping every run in progress\n');
+    void killAllChildren().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
+
+  const started = Date.now();
+  process.stderr.write(
+    `Grading ${submissions.length} submission${submissions.length === 1 ? '' : 's'} · ` +
+      `${seeds.length} run${seeds.length === 1 ? '' : 's'} each · seed ${baseSeed} · ` +
+      `${options.jobs} at once · limits ${options.timeout} s, ${options.memory} MiB\n`,
+  );
+  const progress = createProgress(submissions.length * seeds.length, submissions.length);
+  mkdirSync(outDir, { recursive: true });
+  const reports = await mapConcurrent(submissions, options.jobs, async (submission) => {
+    let report: SubmissionReport;
+    try {
+      report = await gradeSubmission(submission, {
+        ...settings,
+        onRunFinished: (graded, run) => progress.runFinished(graded, run),
+      });
+    } catch (error) {
+      // A fault of the grader (full disk...), not of the submission: say so, go on with the rest.
+      report = {
+        submission,
+        peerPath: null,
+        importsRewritten: 0,
+        compileErrors: [],
+        grade: gradeWithoutRuns(tests, 'needs-review', `the grader failed: ${String(error)}`),
+        durationMs: 0,
+        log: error instanceof Error ? (error.stack ?? error.message) : String(error),
+      };
+    }
+    writeSubmissionReport(outDir, report, lab);
+    progress.submissionFinished(report);
+    return report;
+  });
+  progress.stop();
+  writeGradesCsv(outDir, reports, tests);
+  process.stdout.write(`\n${renderTable(reports)}`);
+  const shownOut = relative(process.cwd(), outDir) || '.';
+  process.stdout.write(
+    `\nWrote ${join(shownOut, 'grades.csv')} and ${reports.length} folder${reports.length === 1 ? '' : 's'} ` +
+      `of results.json, feedback.md, run.log · ${((Date.now() - started) / 1000).toFixed(1)} s · ` +
+      `same runs again: --seed ${baseSeed}${seeds.length > 1 ? ` --repeat ${seeds.length}` : ''}\n`,
+  );
+  return 0;
+}
+
+if (require.main === module) {
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,23 @@
+/**
+ * Every bound the grader waits with, each with the reason for its value. They bound only the
+ * failure path: a correct peer answers in milliseconds, so a bound is never what makes a test
+ * pass. Above: world.ts and the clients, which turn a bound that ran out into a failure message.
+ */
+
+/** An answer a correct peer sends at once; generous because the grading machine may be busy. */
+export const ANSWER_MS = 3000;
+
+/** A whole download of a few hundred KiB, which a correct peer finishes in well under a second. */
+export const DOWNLOAD_MS = 6000;
+
+/** A peer thread that cannot answer a ping this long after a failure is stuck in a loop. */
+export const FREEZE_PROBE_MS = 1000;
+
+/** Starting the peer thread: loading the student's module and the kit, transpiled on the fly. */
+export const HOST_START_MS = 10_000;
+
+/** Stopping a peer or closing a socket the harness opened; past this the peer thread is replaced. */
+export const TEARDOWN_MS = 2000;
+
+/** Jest's bound on one scenario: above the sum of its bounded waits, so a harness message wins. */
+export const SCENARIO_MS = 20_000;

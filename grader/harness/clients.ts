@@ -1,0 +1,399 @@
+/**
+ * Raw clients that talk to a Peer under test byte by byte: they send frames (encoded by lab9's
+ * codec) or any bytes, split as the scenario says, and collect what comes back decoded by lab9's
+ * FrameDecoder. TcpClient uses a real socket; PipeClient an in-memory stream in the peer host
+ * thread, where each write arrives as exactly one chunk. Each `expect...` fails with a teaching
+ * message. Below: world.ts and the host. Above: the suites.
+ */
+import { type Socket, connect } from 'node:net';
+import { ProtocolError } from '../../lab9/src/errors';
+import { encodeFrame } from '../../lab9/src/protocol/frame-codec';
+import { type DecodedFrame, FrameDecoder } from '../../lab9/src/protocol/frame-decoder';
+import {
+  type Message,
+  MessageType,
+  type PieceRef,
+  WIRE_ERROR_CODES,
+  type WireErrorCode,
+} from '../../lab9/src/protocol/message-types';
+import { ANSWER_MS, TEARDOWN_MS } from './bounds';
+import { type FileSpec, fileBytes, pieceBytes, pieceRef } from './data';
+import { describeFrames, describeMessage, firstDifference, hex, refText } from './format';
+import type { HostedPeer } from './hosted-peer';
+import type { ConnectionKey } from './peer-host/protocol';
+import { Watch } from './watch';
+import type { World } from './world';
+
+/** What a frame means to a wait: the value waited for, a wrong answer, or not this one. */
+export type Judgement<T> = { readonly accept: T } | { readonly reject: string } | undefined;
+
+export interface Expectation {
+  /** What the client waits for, e.g. `a PIECE for ("s1", "a.bin") #1`. */
+  readonly what: string;
+  /** The "Expected:" sentence. @default `what` */
+  readonly expected?: string;
+  readonly likelyCause: string;
+  /** @default ANSWER_MS */
+  readonly ms?: number;
+}
+
+export abstract class Client {
+  /** `client A`. */
+  readonly name: string;
+  readonly watch = new Watch();
+  /** Every frame received, in order. */
+  readonly frames: DecodedFrame[] = [];
+  /** When true, sends and answers are not written into the story (scenarios with 40 clients). */
+  quiet = false;
+  protected readonly world: World;
+  protected readonly peer: HostedPeer;
+  readonly #decoder = new FrameDecoder();
+  /** Indices in `frames` that an earlier expectation already matched. */
+  readonly #matched = new Set<number>();
+  #ended = false;
+  #closed = false;
+  /** Set when the peer's bytes could not even be framed; nothing more is read then. */
+  #brokenStream: string | undefined;
+
+  constructor(name: string, world: World, peer: HostedPeer) {
+    this.name = name;
+    this.world = world;
+    this.peer = peer;
+  }
+
+  /** This connection as the peer under test knows it (for its open/end/close events). */
+  abstract readonly connection: ConnectionKey;
+  protected abstract write(chunk: Buffer): void;
+  protected abstract endWrites(): void;
+  protected abstract abort(): void;
+
+  /** True once the peer ended its side (or the stream closed). */
+  get endedByPeer(): boolean {
+    return this.#ended || this.#closed;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Sending
+
+  send(message: Message): void {
+    if (!this.quiet) this.world.step(`${this.name} sent ${describeMessage(message)}`);
+    this.write(encodeFrame(message));
+  }
+
+  /** Every message in ONE write: the peer receives them as a single chunk (on a pipe). */
+  sendTogether(messages: readonly Message[]): void {
+    this.world.step(
+      `${this.name} sent ${messages.length} frames in one write: ` +
+        `${messages.slice(0, 3).map(describeMessage).join(', ')}${messages.length > 3 ? ', ...' : ''}`,
+    );
+    this.write(Buffer.concat(messages.map(encodeFrame)));
+  }
+
+  /** Arbitrary bytes in one write. */
+  sendBytes(bytes: Buffer, what: string): void {
+    this.world.step(`${this.name} sent ${what}: ${hex(bytes)}`);
+    this.write(bytes);
+  }
+
+  /** Each chunk is its own write (its own 'data' event on a pipe). */
+  sendChunks(chunks: readonly Buffer[], what: string): void {
+    this.world.step(`${this.name} sent ${what} in ${chunks.length} separate writes`);
+    for (const chunk of chunks) this.write(chunk);
+  }
+
+  /** Half-close: no more requests, but the answers to the sent ones are still wanted. */
+  end(): void {
+    this.world.step(`${this.name} ended its side of the connection (half-close)`);
+    this.endWrites();
+  }
+
+  /** Vanishes: the connection is reset, with no goodbye. */
+  reset(): void {
+    this.world.step(`${this.name} reset its connection and vanished`);
+    this.abort();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Receiving
+
+  protected received(chunk: Buffer): void {
+    if (this.#brokenStream) return;
+    try {
+      this.frames.push(...this.#decoder.push(chunk));
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      this.#brokenStream = `the peer's bytes broke the framing (${error.message})`;
+    }
+    this.watch.notify();
+  }
+
+  protected receivedEnd(): void {
+    this.#ended = true;
+    this.watch.notify();
+  }
+
+  protected receivedClose(): void {
+    this.#closed = true;
+    this.watch.notify();
+  }
+
+  /** `client B received 2 frames: ...; its connection is open`. */
+  describe(): string {
+    const state = this.#closed
+      ? 'its connection is closed'
+      : this.#ended
+        ? 'the peer ended the connection'
+        : 'its connection is still open';
+    const broken = this.#brokenStream ? `; ${this.#brokenStream}` : '';
+    return `${this.name} received ${describeFrames(this.frames)}\n  and ${state}${broken}`;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Expectations
+
+  /**
+   * Waits for a frame not matched before that `judge` accepts. A frame it rejects, or a stream
+   * that closes first, fails at once; nothing at all fails after the bound.
+   */
+  async expect<T>(judge: (message: Message) => Judgement<T>, expectation: Expectation): Promise<T> {
+    let rejected: string | undefined;
+    const outcome = await this.world.waitFor(
+      this.watch,
+      () => {
+        for (let i = 0; i < this.frames.length; i++) {
+          const frame = this.frames[i] as DecodedFrame;
+          if (this.#matched.has(i) || !frame.ok) continue;
+          const verdict = judge(frame.message);
+          if (verdict === undefined) continue;
+          this.#matched.add(i);
+          if ('accept' in verdict) return { ok: true, value: verdict.accept };
+          rejected = verdict.reject;
+          return { ok: false, why: verdict.reject };
+        }
+        if (this.#brokenStream) return { ok: false, why: this.#brokenStream };
+        if (this.#closed) return { ok: false, why: `${this.name}'s connection closed first` };
+        if (this.#ended) return { ok: false, why: 'the peer ended the connection first' };
+        return undefined;
+      },
+      expectation.ms ?? ANSWER_MS,
+    );
+    if (outcome.ok) return outcome.value;
+    return this.world.fail({
+      summary: rejected
+        ? `${this.name} got a wrong answer while waiting for ${expectation.what}.`
+        : `${this.name} did not get ${expectation.what}.`,
+      expected: expectation.expected ?? expectation.what,
+      happened: `${outcome.why}.\n  ${this.describe()}`,
+      likelyCause: expectation.likelyCause,
+    });
+  }
+
+  /** A PIECE for piece `index` of `spec` with exactly its bytes. */
+  async expectPiece(
+    spec: FileSpec,
+    index: number,
+    likelyCause: string,
+    expected?: string,
+  ): Promise<void> {
+    const ref = pieceRef(spec, index);
+    const bytes = pieceBytes(spec, index);
+    await this.expect(
+      (message): Judgement<true> => {
+        if (message.type === MessageType.Piece && sameRef(message, ref)) {
+          const diff = firstDifference(message.data, bytes);
+          return diff === undefined
+            ? { accept: true }
+            : { reject: `the PIECE for ${refText(ref)} carried the wrong bytes: ${diff}` };
+        }
+        if (message.type === MessageType.Error && message.request && sameRef(message.request, ref)) {
+          return { reject: `the peer answered ${describeMessage(message)}` };
+        }
+        return undefined;
+      },
+      {
+        what: `a PIECE for ${refText(ref)}`,
+        expected: expected ?? `a PIECE for ${refText(ref)} with the file's ${bytes.length} bytes`,
+        likelyCause,
+      },
+    );
+    if (!this.quiet) this.world.step(`${this.name} got the PIECE for ${refText(ref)}`);
+  }
+
+  /** An ERROR with `code` that names `request` (or no request, for `null`). */
+  async expectError(
+    code: WireErrorCode,
+    request: PieceRef | null,
+    likelyCause: string,
+  ): Promise<void> {
+    const name = WIRE_ERROR_CODES[code];
+    const about = request ? `naming ${refText(request)}` : 'with no request (request: null)';
+    await this.expect(
+      (message): Judgement<true> => {
+        if (message.type === MessageType.Error) {
+          const sameRequest =
+            request === null ? message.request === null : !!message.request && sameRef(message.request, request);
+          if (!sameRequest) {
+            return request === null || message.request !== null
+              ? undefined
+              : { reject: `the ERROR does not name the request: ${describeMessage(message)}` };
+          }
+          return message.code === code
+            ? { accept: true }
+            : { reject: `the ERROR has the wrong code: ${describeMessage(message)}` };
+        }
+        if (request && message.type === MessageType.Piece && sameRef(message, request)) {
+          return { reject: `the peer answered with ${describeMessage(message)}` };
+        }
+        return undefined;
+      },
+      { what: `an ERROR ${name} ${about}`, likelyCause },
+    );
+    this.world.step(`${this.name} got an ERROR ${name} ${about}`);
+  }
+
+  /** The peer ends (or closes) this connection. */
+  async expectPeerToFinish(expected: string, likelyCause: string): Promise<void> {
+    const outcome = await this.world.waitFor(this.watch, () =>
+      this.endedByPeer ? { ok: true, value: true } : undefined,
+    );
+    if (outcome.ok) {
+      this.world.step(`the peer ${this.#closed ? 'closed' : 'ended'} ${this.name}'s connection`);
+      return;
+    }
+    await this.world.fail({
+      summary: `The peer did not end or close ${this.name}'s connection.`,
+      expected,
+      happened: `${outcome.why}.\n  ${this.describe()}`,
+      likelyCause,
+    });
+  }
+}
+
+function sameRef(a: PieceRef, b: PieceRef): boolean {
+  return a.swarmId === b.swarmId && a.fileId === b.fileId && a.index === b.index;
+}
+
+/** A client on a real TCP socket to the peer's listening port. */
+export class TcpClient extends Client {
+  readonly #socket: Socket;
+  readonly #localPort: number;
+
+  private constructor(name: string, world: World, peer: HostedPeer, socket: Socket) {
+    super(name, world, peer);
+    this.#socket = socket;
+    this.#localPort = socket.localPort ?? 0;
+    socket.on('data', (chunk: Buffer) => this.received(chunk));
+    socket.on('end', () => this.receivedEnd());
+    socket.on('close', () => this.receivedClose());
+  }
+
+  static async connect(world: World, name: string, peer: HostedPeer): Promise<TcpClient> {
+    const { host, port } = peer.address;
+    // allowHalfOpen: the peer ending its side must not end ours; the scenario decides that.
+    const socket = connect({ host, port, noDelay: true, allowHalfOpen: true });
+    // A reset by the peer is an outcome the scenario observes ('close'), not a crash of the grader.
+    socket.on('error', () => {});
+    world.defer(() => {
+      socket.destroy();
+    });
+    const connected = await world.settle(
+      new Promise<void>((resolve, reject) => {
+        socket.once('connect', resolve);
+        socket.once('close', () => reject(new Error('the connection closed before it opened')));
+      }),
+      TEARDOWN_MS,
+    );
+    if (!connected.ok) {
+      return world.fail({
+        summary: `${name} could not connect to peer ${peer.name} at ${host}:${port}.`,
+        expected: 'the peer to accept TCP connections once start() resolved',
+        happened: connected.why,
+        likelyCause: 'the peer is not listening; this is the kit, not your TODO: please report it.',
+      });
+    }
+    world.step(`${name} connected to peer ${peer.name} over TCP`);
+    return new TcpClient(name, world, peer, socket);
+  }
+
+  get connection(): ConnectionKey {
+    return `tcp:${this.#localPort}`;
+  }
+
+  protected write(chunk: Buffer): void {
+    this.#socket.write(chunk);
+  }
+
+  protected endWrites(): void {
+    this.#socket.end();
+  }
+
+  protected abort(): void {
+    this.#socket.resetAndDestroy();
+  }
+}
+
+let nextPipeId = 1;
+
+/**
+ * A client on an in-memory stream handed straight to the peer's handleClient: each write
+ * becomes exactly one 'data' event there, so splits and coalesced frames are by construction.
+ */
+export class PipeClient extends Client {
+  readonly #pipeId: number;
+
+  private constructor(name: string, world: World, peer: HostedPeer, pipeId: number) {
+    super(name, world, peer);
+    this.#pipeId = pipeId;
+    const unsubscribe = world.host.subscribe((event) => {
+      if (!('pipeId' in event) || event.pipeId !== pipeId) return;
+      if (event.type === 'pipeData') {
+        this.received(Buffer.from(event.chunk.buffer, event.chunk.byteOffset, event.chunk.byteLength));
+      } else if (event.type === 'pipeEnd') {
+        this.receivedEnd();
+      } else {
+        this.receivedClose();
+      }
+    });
+    world.defer(() => {
+      unsubscribe();
+      world.host.send('pipeDestroy', { pipeId });
+    });
+  }
+
+  static async open(world: World, name: string, peer: HostedPeer): Promise<PipeClient> {
+    const pipeId = nextPipeId++;
+    const client = new PipeClient(name, world, peer, pipeId);
+    await world.ask('openPipe', { name: peer.name, pipeId }, `connect ${name} to peer ${peer.name}`);
+    world.step(`${name} connected to peer ${peer.name} (in memory: each write is one chunk)`);
+    return client;
+  }
+
+  get connection(): ConnectionKey {
+    return `pipe:${this.#pipeId}`;
+  }
+
+  protected write(chunk: Buffer): void {
+    this.world.host.send('pipeWrite', { pipeId: this.#pipeId, chunk: Uint8Array.from(chunk) });
+  }
+
+  protected endWrites(): void {
+    this.world.host.send('pipeEnd', { pipeId: this.#pipeId });
+  }
+
+  protected abort(): void {
+    this.world.host.send('pipeDestroy', { pipeId: this.#pipeId });
+  }
+}
+
+/** Every piece of `spec`, fetched one request at a time (never two frames in one chunk). */
+export async function fetchWholeFile(
+  client: Client,
+  spec: FileSpec,
+  likelyCause: string,
+): Promise<void> {
+  const count = Math.ceil(fileBytes(spec).length / spec.pieceLength);
+  for (let index = 0; index < count; index++) {
+    client.send({ type: MessageType.GetPiece, ...pieceRef(spec, index) });
+    await client.expectPiece(spec, index, likelyCause);
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * What a failing scenario tells the student: the steps so far, what was expected, what happened,
+ * what the peer under test reported (errors, crash, output), and the likely cause in their code.
+ * Below: nothing but strings. Above: world.ts, which gathers the peer's side before throwing.
+ */
+
+/** The steps of one scenario, in order, as the failure message replays them. */
+export class Story {
+  readonly #steps: string[] = [];
+
+  step(text: string): void {
+    this.#steps.push(text);
+  }
+
+  get steps(): readonly string[] {
+    return this.#steps;
+  }
+}
+
+/** What a check says when it fails; every field is a sentence for the student. */
+export interface Verdict {
+  /** First line: what did not happen, e.g. "client B got no PIECE within 3000 ms". */
+  readonly summary: string;
+  readonly expected: string;
+  readonly happened: string;
+  /** The most likely mistake in lab9/src/peer/peer.ts that leads here. */
+  readonly likelyCause: string;
+}
+
+/** Steps replayed in a message; older ones are summarised, the end of a story matters most. */
+const SHOWN_STEPS = 14;
+
+/** A failed check, with a message that teaches. Its stack points only into the suite. */
+export class GradeFailure extends Error {
+  readonly verdict: Verdict;
+
+  constructor(verdict: Verdict, steps: readonly string[], peerSide: readonly string[]) {
+    super(composeMessage(verdict, steps, peerSide));
+    this.name = 'GradeFailure';
+    this.verdict = verdict;
+    // Harness frames are noise to a student; the suite's line says which story failed.
+    const suiteFrames = (new Error().stack ?? '')
+      .split('\n')
+      .filter((line) => line.includes('/grader/suites/'));
+    this.stack = [`${this.name}: ${this.message}`, ...suiteFrames].join('\n');
+  }
+}
+
+function composeMessage(
+  verdict: Verdict,
+  steps: readonly string[],
+  peerSide: readonly string[],
+): string {
+  const lines = [verdict.summary, '', 'Steps so far:'];
+  const skipped = Math.max(0, steps.length - SHOWN_STEPS);
+  if (skipped > 0) lines.push(`  (${skipped} earlier steps)`);
+  steps.slice(skipped).forEach((step, i) => lines.push(`  ${skipped + i + 1}. ${step}`));
+  if (steps.length === 0) lines.push('  (none)');
+  lines.push(`Expected: ${verdict.expected}`, `Happened: ${verdict.happened}`);
+  for (const line of peerSide) lines.push(line);
+  lines.push(`Likely cause: ${verdict.likelyCause}`);
+  return lines.join('\n');
+}

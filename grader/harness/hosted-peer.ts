@@ -1,0 +1,413 @@
+/**
+ * The test thread's handle on one Peer under test in the host thread: hold and release its
+ * reads, see what it wrote, what it rejected and which connections it saw end, route pieces
+ * through its routePiece, and download with it. Each `expect...` fails with a teaching message.
+ * Below: world.ts (bounded waits, failures) and the host protocol. Above: the suites.
+ */
+import type { PieceMessage, PieceRef } from '../../lab9/src/protocol/message-types';
+import { DOWNLOAD_MS } from './bounds';
+import {
+  type FileSpec,
+  fileBytes,
+  pieceCount,
+  pieceDigest,
+  pieceMessage,
+  pieceRef,
+} from './data';
+import { fileText, firstDifference, refText } from './format';
+import type {
+  Address,
+  ConnectionKey,
+  FileState,
+  HostEvent,
+  RouteOutcome,
+} from './peer-host/protocol';
+import type { HoldRule } from './stores';
+import type { World } from './world';
+
+export interface HeldRead {
+  readonly readId: number;
+  readonly ref: PieceRef;
+}
+
+type WriteEvent = Extract<HostEvent, { type: 'write' }>;
+type RejectedEvent = Extract<HostEvent, { type: 'rejected' }>;
+
+export class HostedPeer {
+  readonly name: string;
+  readonly address: Address;
+  readonly #world: World;
+  readonly #released = new Set<number>();
+
+  constructor(name: string, address: Address, world: World) {
+    this.name = name;
+    this.address = address;
+    this.#world = world;
+  }
+
+  async stop(): Promise<void> {
+    await this.#world.ask('stopPeer', { name: this.name }, `stop peer ${this.name}`);
+    this.#world.step(`peer ${this.name} stopped`);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Reads held back by the test
+
+  /** From now on, reads matching `rule` wait in the store until the test releases them. */
+  async hold(rule: HoldRule): Promise<void> {
+    await this.#world.ask('holdReads', { name: this.name, rule }, `hold reads of ${this.name}`);
+    const what =
+      rule === 'all' ? 'every read' : rule === 'none' ? 'no read' : rule.map(refText).join(', ');
+    this.#world.step(`the test holds back peer ${this.name}'s reads of ${what}`);
+  }
+
+  /** Reads held in this scenario and not released yet, oldest first. */
+  heldReads(): HeldRead[] {
+    return this.#world
+      .events()
+      .flatMap((e) => (e.type === 'readHeld' && e.peer === this.name ? [e] : []))
+      .filter((e) => !this.#released.has(e.readId))
+      .map(({ readId, ref }) => ({ readId, ref }));
+  }
+
+  /** Waits until `count` reads are held at once; `missing` says what it means if they are not. */
+  async waitForHeld(
+    count: number,
+    missing: { readonly expected: string; readonly likelyCause: string },
+  ): Promise<HeldRead[]> {
+    const outcome = await this.#world.waitFor(this.#world.host.watch, () => {
+      const held = this.heldReads();
+      return held.length >= count ? { ok: true, value: held } : undefined;
+    });
+    if (outcome.ok) {
+      this.#world.step(`peer ${this.name} has ${count} read${count === 1 ? '' : 's'} held back`);
+      return outcome.value;
+    }
+    const held = this.heldReads();
+    return this.#world.fail({
+      summary: `Peer ${this.name} had ${held.length} read(s) held back, the test waited for ${count}.`,
+      expected: missing.expected,
+      happened: `${outcome.why}; reads held: ${held.map((r) => refText(r.ref)).join(', ') || 'none'}`,
+      likelyCause: missing.likelyCause,
+    });
+  }
+
+  async release(read: HeldRead): Promise<void> {
+    this.#released.add(read.readId);
+    await this.#world.ask(
+      'releaseRead',
+      { name: this.name, readId: read.readId },
+      `release a read of ${this.name}`,
+    );
+    this.#world.step(`the test releases peer ${this.name}'s read of ${refText(read.ref)}`);
+  }
+
+  /** Releases every held read and stops holding new ones. */
+  async releaseAll(): Promise<void> {
+    for (const read of this.heldReads()) this.#released.add(read.readId);
+    await this.#world.ask('releaseAll', { name: this.name }, `release the reads of ${this.name}`);
+    this.#world.step(`the test releases every read of peer ${this.name}`);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Connections, as the peer saw them
+
+  saw(connection: ConnectionKey, what: 'open' | 'end' | 'close'): boolean {
+    return this.#world
+      .events()
+      .some(
+        (e) =>
+          e.type === 'connection' &&
+          e.peer === this.name &&
+          e.connection === connection &&
+          e.what === what,
+      );
+  }
+
+  /** Waits until the peer's side of `connection` saw `what`; the harness's own precondition. */
+  async waitUntilSaw(
+    connection: ConnectionKey,
+    what: 'end' | 'close',
+    client: string,
+  ): Promise<void> {
+    const outcome = await this.#world.waitFor(this.#world.host.watch, () =>
+      this.saw(connection, what) ? { ok: true, value: true } : undefined,
+    );
+    if (outcome.ok) return;
+    await this.#world.fail({
+      summary: `Peer ${this.name} never saw ${client}'s connection ${what === 'end' ? 'end' : 'close'}.`,
+      expected: `the peer's socket for ${client} to emit '${what}'`,
+      happened: outcome.why,
+      likelyCause:
+        what === 'end'
+          ? "the socket's 'end' event comes only after every byte was read: is handleClient reading the socket (a 'data' listener) until the end?"
+          : 'the socket of a client that vanished should close by itself; does handleClient keep it alive?',
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Routing, called directly
+
+  /** Makes the peer join `join` and learn the ANNOUNCE of `files`, as a download would. */
+  async learn(join: readonly string[], files: readonly FileSpec[]): Promise<void> {
+    await this.#world.ask(
+      'learn',
+      { name: this.name, join: [...join], files: [...files] },
+      `make peer ${this.name} learn its routes`,
+    );
+    const learned = files.map((f) => `${fileText(f.swarmId, f.fileId)} (${pieceCount(f)} pieces)`);
+    this.#world.step(
+      `peer ${this.name} joined ${join.map((s) => JSON.stringify(s)).join(', ')} and learned ` +
+        `routes from an ANNOUNCE of ${learned.join(', ')}`,
+    );
+  }
+
+  /** Calls routePiece once; what it resolved with or threw, plus the writes it made. */
+  async route(piece: PieceMessage, label: string): Promise<{ outcome: RouteOutcome; writes: WriteEvent[] }> {
+    const before = this.writes().length;
+    const outcome = await this.#world.settle(
+      this.#world.host.request('route', {
+        name: this.name,
+        ref: { swarmId: piece.swarmId, fileId: piece.fileId, index: piece.index },
+        data: Uint8Array.from(piece.data),
+      }),
+      DOWNLOAD_MS,
+    );
+    this.#world.step(`routePiece(${label})`);
+    if (!outcome.ok) {
+      return this.#world.fail({
+        summary: `routePiece(${label}) did not settle.`,
+        expected: 'the promise routePiece returns to resolve with a RouteResult',
+        happened: outcome.why,
+        likelyCause:
+          'routePiece awaits something that never settles, or never returns its promise.',
+      });
+    }
+    if ('threw' in outcome.value) this.#world.sawError(outcome.value.threw);
+    return { outcome: outcome.value, writes: this.writes().slice(before) };
+  }
+
+  /** routePiece must store the genuine `piece` in its own file, and nothing else. */
+  async expectStored(spec: FileSpec, index: number, likelyCause: string): Promise<void> {
+    const piece = pieceMessage(spec, index);
+    const label = `the genuine ${refText(piece)}`;
+    const { outcome, writes } = await this.route(piece, label);
+    const expected = `routePiece resolves { ok: true, ... } after one writePiece of ${refText(piece)} with its bytes`;
+    if ('threw' in outcome) {
+      return this.#world.fail({
+        summary: `routePiece(${label}) threw instead of storing it.`,
+        expected,
+        happened: `it threw ${outcome.threw.name}: ${outcome.threw.message}`,
+        likelyCause,
+      });
+    }
+    const result = outcome.resolved as unknown;
+    const wrong = this.#wrongWrites(writes, [spec]);
+    const mine = writes.filter((w) => sameRef(w.ref, piece) && w.sha256 === pieceDigest(spec, index));
+    if (!isOk(result) || wrong.length > 0 || mine.length !== 1) {
+      return this.#world.fail({
+        summary: `routePiece(${label}) did not store it where it belongs.`,
+        expected,
+        happened:
+          `it resolved ${JSON.stringify(result)}; writePiece calls: ` +
+          (writes.map((w) => this.#describeWrite(w, [spec])).join('; ') || 'none'),
+        likelyCause,
+      });
+    }
+  }
+
+  /** routePiece must resolve `{ ok: false, code }` for `piece` and write nothing. */
+  async expectRejected(
+    piece: PieceMessage,
+    label: string,
+    code: string,
+    known: readonly FileSpec[],
+    likelyCause: string,
+  ): Promise<void> {
+    const { outcome, writes } = await this.route(piece, label);
+    const expected = `routePiece resolves { ok: false, code: '${code}', reason } and calls writePiece not at all`;
+    if ('threw' in outcome) {
+      return this.#world.fail({
+        summary: `routePiece(${label}) threw instead of rejecting the piece.`,
+        expected,
+        happened: `it threw ${outcome.threw.name}: ${outcome.threw.message}`,
+        likelyCause:
+          outcome.threw.code === 'ERR_NOT_IMPLEMENTED'
+            ? likelyCause
+            : 'a bad piece is expected input, not a bug: resolve { ok: false, code, reason } instead of ' +
+              'throwing (a throw stops the whole download).',
+      });
+    }
+    const result = outcome.resolved as unknown;
+    const gotCode = isRejection(result) ? result.code : undefined;
+    if (gotCode !== code || writes.length > 0) {
+      return this.#world.fail({
+        summary:
+          writes.length > 0
+            ? `routePiece(${label}) passed a piece that must be rejected to writePiece.`
+            : `routePiece(${label}) did not reject it with ${code}.`,
+        expected,
+        happened:
+          `it resolved ${JSON.stringify(result)}; writePiece calls: ` +
+          (writes.map((w) => this.#describeWrite(w, known)).join('; ') || 'none'),
+        likelyCause,
+      });
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Downloads
+
+  writes(): WriteEvent[] {
+    return this.#world
+      .events()
+      .flatMap((e) => (e.type === 'write' && e.peer === this.name ? [e] : []));
+  }
+
+  rejections(): RejectedEvent[] {
+    return this.#world
+      .events()
+      .flatMap((e) => (e.type === 'rejected' && e.peer === this.name ? [e] : []));
+  }
+
+  /**
+   * Downloads `swarmIds` at once and checks the result: every download resolves, every file of
+   * `files` is byte-identical to its source, and every writePiece call carried the genuine bytes
+   * of the piece it named.
+   */
+  async expectDownload(
+    swarmIds: readonly string[],
+    files: readonly FileSpec[],
+    likelyCause: string,
+  ): Promise<void> {
+    const list = swarmIds.map((s) => JSON.stringify(s)).join(' and ');
+    this.#world.step(`peer ${this.name} downloads swarm${swarmIds.length > 1 ? 's' : ''} ${list} at once`);
+    const settled = await this.#world.settle(
+      this.#world.host.request('download', { name: this.name, swarmIds: [...swarmIds] }),
+      DOWNLOAD_MS,
+    );
+    const failed = settled.ok ? settled.value.flatMap((o) => (o.ok ? [] : [o])) : [];
+    for (const { error } of failed) this.#world.sawError(error);
+    if (!settled.ok || failed.length > 0) {
+      const why = settled.ok
+        ? failed
+            .map((o) => `download of ${JSON.stringify(o.swarmId)} failed: ${o.error.name}: ${o.error.message}`)
+            .join('; ')
+        : settled.why;
+      return this.#world.fail({
+        summary: `Peer ${this.name} did not finish downloading ${list}.`,
+        expected: `every download to resolve with every file of ${list} complete`,
+        happened: `${why}. ${await this.#progress(files)}${this.#rejectionSummary()}`,
+        likelyCause,
+      });
+    }
+    await this.expectFiles(files, likelyCause);
+    await this.expectGenuineWrites(files, likelyCause);
+    this.#world.step(`peer ${this.name} holds every file of ${list}, byte for byte`);
+  }
+
+  /** Every file of `files` is complete and byte-identical to its source. */
+  async expectFiles(files: readonly FileSpec[], likelyCause: string): Promise<void> {
+    for (const spec of files) {
+      const state = await this.fileState(spec);
+      const diff = state.bytes ? firstDifference(state.bytes, fileBytes(spec)) : 'it is incomplete';
+      if (diff !== undefined) {
+        return this.#world.fail({
+          summary: `Peer ${this.name}'s copy of ${fileText(spec.swarmId, spec.fileId)} differs from its source.`,
+          expected: `${fileText(spec.swarmId, spec.fileId)} complete and byte-identical to the seeder's`,
+          happened: `${diff}; pieces held: ${state.held.join(', ') || 'none'}. ${this.#writesTo(spec, files)}`,
+          likelyCause,
+        });
+      }
+    }
+  }
+
+  /** Every writePiece call of this scenario carried the genuine bytes of the piece it named. */
+  async expectGenuineWrites(files: readonly FileSpec[], likelyCause: string): Promise<void> {
+    const wrong = this.#wrongWrites(this.writes(), files);
+    if (wrong.length === 0) return;
+    await this.#world.fail({
+      summary: `Peer ${this.name} passed ${wrong.length} piece(s) to writePiece that must never be written.`,
+      expected: 'writePiece called only with a piece whose bytes match the hash of the file it names',
+      happened: wrong
+        .slice(0, 4)
+        .map((w) => this.#describeWrite(w, files))
+        .join('; '),
+      likelyCause,
+    });
+  }
+
+  async fileState(spec: FileSpec): Promise<FileState> {
+    return this.#world.ask(
+      'fileState',
+      { name: this.name, swarmId: spec.swarmId, fileId: spec.fileId },
+      `read peer ${this.name}'s copy of ${fileText(spec.swarmId, spec.fileId)}`,
+    );
+  }
+
+  async #progress(files: readonly FileSpec[]): Promise<string> {
+    if (this.#world.host.death) return '';
+    const parts: string[] = [];
+    for (const spec of files) {
+      const state = await this.fileState(spec);
+      parts.push(`${fileText(spec.swarmId, spec.fileId)} ${state.held.length}/${pieceCount(spec)}`);
+    }
+    return `Pieces stored: ${parts.join(', ')}.`;
+  }
+
+  #rejectionSummary(): string {
+    const rejected = this.rejections();
+    if (rejected.length === 0) return '';
+    const shown = rejected
+      .slice(0, 3)
+      .map((r) => `${refText(r.ref)} from ${r.from}: ${r.reason}`)
+      .join('; ');
+    return ` routePiece rejected ${rejected.length} piece(s), e.g. ${shown}.`;
+  }
+
+  #writesTo(spec: FileSpec, files: readonly FileSpec[]): string {
+    const writes = this.writes().filter(
+      (w) => w.ref.swarmId === spec.swarmId && w.ref.fileId === spec.fileId,
+    );
+    const wrong = this.#wrongWrites(writes, files);
+    return wrong.length === 0
+      ? ''
+      : `Wrong writes into it: ${wrong.slice(0, 3).map((w) => this.#describeWrite(w, files)).join('; ')}.`;
+  }
+
+  /** Writes whose bytes are not the genuine bytes of the piece they name. */
+  #wrongWrites(writes: readonly WriteEvent[], files: readonly FileSpec[]): WriteEvent[] {
+    return writes.filter((w) => {
+      const spec = files.find((f) => f.swarmId === w.ref.swarmId && f.fileId === w.ref.fileId);
+      if (!spec || !(w.ref.index >= 0 && w.ref.index < pieceCount(spec))) return true;
+      return pieceDigest(spec, w.ref.index) !== w.sha256;
+    });
+  }
+
+  /** `writePiece(("11", "2") #0) with the bytes of ("1", "12") #0`. */
+  #describeWrite(write: WriteEvent, files: readonly FileSpec[]): string {
+    let whose = 'bytes that match no piece';
+    for (const spec of files) {
+      for (let i = 0; i < pieceCount(spec); i++) {
+        if (pieceDigest(spec, i) === write.sha256) {
+          whose = sameRef(write.ref, pieceRef(spec, i))
+            ? 'its own bytes'
+            : `the bytes of ${refText(pieceRef(spec, i))}`;
+        }
+      }
+    }
+    return `writePiece(${refText(write.ref)}) with ${whose}`;
+  }
+}
+
+function sameRef(a: PieceRef, b: PieceRef): boolean {
+  return a.swarmId === b.swarmId && a.fileId === b.fileId && a.index === b.index;
+}
+
+function isOk(result: unknown): boolean {
+  return typeof result === 'object' && result !== null && (result as { ok?: unknown }).ok === true;
+}
+
+function isRejection(result: unknown): result is { ok: false; code: unknown } {
+  return typeof result === 'object' && result !== null && (result as { ok?: unknown }).ok === false;
+}

@@ -1,0 +1,345 @@
+/**
+ * One scenario's world: its story, its cleanup stack, the peer host thread its peers run in, and
+ * the bounded waits that turn "did not happen" into a failure message that teaches. Suites call
+ * `scenario(name, story)` instead of `test`. Below: peer-host/, clients.ts, fake-seeder.ts.
+ * Above: grader/suites/*.test.ts, which only tell stories.
+ */
+import { ANSWER_MS, FREEZE_PROBE_MS, HOST_START_MS, SCENARIO_MS, TEARDOWN_MS } from './bounds';
+import { type FileSpec, pieceCount, swarmIdsOf } from './data';
+import { GradeFailure, Story, type Verdict } from './failure';
+import { fileText } from './format';
+import { HostedPeer } from './hosted-peer';
+import { HostGone, type HostDeath, PeerHost } from './peer-host/host';
+import type { HostEvent, HostOps, OpName, SerializedError } from './peer-host/protocol';
+import type { Watch } from './watch';
+
+/** The result of a bounded wait: the value, or why there is none, as a sentence. */
+export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly why: string };
+
+export interface PeerOptions {
+  /** Files the peer seeds from the start. @default none */
+  readonly seeds?: readonly FileSpec[];
+  /** GET_PIECE requests a downloader keeps in flight. @default the kit's 16 */
+  readonly requestsInFlight?: number;
+}
+
+export class World {
+  readonly story = new Story();
+  readonly host: PeerHost;
+  /** Events before this index belong to earlier scenarios of the same host. */
+  readonly #firstEvent: number;
+  readonly #cleanup: (() => Promise<void> | void)[] = [];
+  /** A NotImplementedError seen outside host events (a routePiece result, a download's end). */
+  #notImplemented: SerializedError | undefined;
+
+  constructor(host: PeerHost) {
+    this.host = host;
+    this.#firstEvent = host.events.length;
+  }
+
+  step(text: string): void {
+    this.story.step(text);
+  }
+
+  /** Registers cleanup next to the creation it undoes; run last-in first-out after the story. */
+  defer(undo: () => Promise<void> | void): void {
+    this.#cleanup.push(undo);
+  }
+
+  /** Host events of this scenario. */
+  events(): HostEvent[] {
+    return this.host.events.slice(this.#firstEvent);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Peers
+
+  /** Starts a peer of the class under test in the host thread (listening, seeding `seeds`). */
+  async peer(name: string, options: PeerOptions = {}): Promise<HostedPeer> {
+    const seeds = [...(options.seeds ?? [])];
+    const address = await this.ask(
+      'startPeer',
+      {
+        name,
+        seeds,
+        ...(options.requestsInFlight !== undefined && {
+          requestsInFlight: options.requestsInFlight,
+        }),
+      },
+      `start peer ${name}`,
+    );
+    this.defer(() => this.#teardown(this.host.request('stopPeer', { name })));
+    const seeding = seeds.map(
+      (spec) => `${fileText(spec.swarmId, spec.fileId)} (${pieceCount(spec)} pieces)`,
+    );
+    this.step(
+      seeding.length > 0
+        ? `peer ${name} started, seeding ${seeding.join(', ')}`
+        : `peer ${name} started, holding no file`,
+    );
+    return new HostedPeer(name, address, this);
+  }
+
+  /** Adds a peer that is not hosted (a fake seeder) to the tracker of every swarm in `files`. */
+  async register(
+    address: HostOps['register']['request']['address'],
+    files: readonly FileSpec[],
+  ): Promise<void> {
+    for (const swarmId of swarmIdsOf(files)) {
+      await this.ask('register', { swarmId, address }, `register ${address.peerId}`);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Waiting
+
+  /**
+   * Asks the host for `op`, bounded; a host that fails or cannot answer fails the scenario,
+   * since the step the story needed could not be taken.
+   */
+  async ask<K extends OpName>(
+    op: K,
+    args: HostOps[K]['request'],
+    doing: string,
+    ms = ANSWER_MS,
+  ): Promise<HostOps[K]['reply']> {
+    const outcome = await this.settle(this.host.request(op, args), ms);
+    if (outcome.ok) return outcome.value;
+    return this.fail({
+      summary: `The grader could not ${doing}.`,
+      expected: `to ${doing} (a step of the scenario, before any check)`,
+      happened: outcome.why,
+      likelyCause:
+        'the peer under test failed while the scenario was being set up; see what it reported above.',
+    });
+  }
+
+  /**
+   * Waits until `probe` returns an outcome, re-checked whenever `watch` changes. Gives up after
+   * `ms`, when the peer thread dies, or when a TODO turns out not to be implemented.
+   */
+  async waitFor<T>(
+    watch: Watch,
+    probe: () => Outcome<T> | undefined,
+    ms = ANSWER_MS,
+  ): Promise<Outcome<T>> {
+    const waiting = watch.until(probe);
+    const outcome = await this.settle(waiting.promise, ms);
+    waiting.cancel();
+    return outcome.ok ? outcome.value : outcome;
+  }
+
+  /** `promise`, bounded by `ms`, by the peer thread's death and by a NotImplementedError. */
+  async settle<T>(promise: Promise<T>, ms: number): Promise<Outcome<T>> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<Outcome<T>>((resolve) => {
+      timer = setTimeout(() => resolve({ ok: false, why: `nothing happened within ${ms} ms` }), ms);
+    });
+    const stopped = this.host.watch.until((): Outcome<T> | undefined => {
+      const death = this.host.death;
+      if (death) return { ok: false, why: deathText(death) };
+      const missing = this.notImplemented();
+      if (missing) return { ok: false, why: `${missing.message}` };
+      return undefined;
+    });
+    const done = promise.then(
+      (value): Outcome<T> => ({ ok: true, value }),
+      (error: unknown): Outcome<T> => ({
+        ok: false,
+        why:
+          error instanceof HostGone
+            ? deathText(error.death)
+            : `the peer host answered with an error: ${String(error)}`,
+      }),
+    );
+    const outcome = await Promise.race([done, timedOut, stopped.promise]);
+    clearTimeout(timer);
+    stopped.cancel();
+    return outcome;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Failing
+
+  /**
+   * Throws a GradeFailure for `verdict`, adding what the peer side saw: whether its thread
+   * crashed or froze, the errors its peers reported, and what it printed.
+   */
+  async fail(verdict: Verdict): Promise<never> {
+    if (!this.host.death) await this.host.probe(FREEZE_PROBE_MS);
+    const peerSide = this.#peerSide();
+    const cause = this.#overridingCause() ?? verdict.likelyCause;
+    throw new GradeFailure({ ...verdict, likelyCause: cause }, this.story.steps, peerSide);
+  }
+
+  /** The first NotImplementedError anything in this scenario reported, if any. */
+  notImplemented(): SerializedError | undefined {
+    for (const event of this.events()) {
+      if (event.type === 'clientError' && event.error.code === 'ERR_NOT_IMPLEMENTED') {
+        return event.error;
+      }
+    }
+    return this.#notImplemented;
+  }
+
+  /** Records a NotImplementedError seen outside host events (routePiece's, a download's). */
+  sawError(error: SerializedError): void {
+    if (error.code === 'ERR_NOT_IMPLEMENTED') this.#notImplemented ??= error;
+  }
+
+  #overridingCause(): string | undefined {
+    const missing = this.notImplemented();
+    if (missing) {
+      return `${missing.message} — write that TODO first; every check of it fails until then.`;
+    }
+    const death = this.host.death;
+    if (death?.kind === 'crashed') {
+      return (
+        'an exception escaped your code (a listener threw, or a promise rejected with no ' +
+        'catch). In a real peer that kills the process and every client with it: catch it where ' +
+        "it happens, answer an ERROR or destroy that one socket, and give every socket an 'error' listener."
+      );
+    }
+    if (death?.kind === 'froze') {
+      return (
+        'the peer stopped running anything at all: a loop in your code never ends (for example ' +
+        "`while` waiting for the rest of a frame). Return instead, and let the next 'data' event bring more bytes."
+      );
+    }
+    return undefined;
+  }
+
+  #peerSide(): string[] {
+    const lines: string[] = [];
+    const death = this.host.death;
+    if (death?.kind === 'crashed') {
+      lines.push(`The peer thread crashed: ${death.error.name}: ${death.error.message}`);
+      for (const frame of userFrames(death.error.stack)) lines.push(`    ${frame}`);
+    } else if (death?.kind === 'froze') {
+      lines.push(`The peer thread froze: it did not answer a ping within ${FREEZE_PROBE_MS} ms.`);
+    } else if (death?.kind === 'exited') {
+      lines.push(`The peer thread exited with code ${death.code} (did your code call process.exit?).`);
+    }
+    const errors = this.events().filter((e) => e.type === 'clientError');
+    for (const event of errors.slice(-3)) {
+      const { name, message } = event.error;
+      lines.push(`Peer ${event.peer} reported a handleClient failure: ${name}: ${message}`);
+      for (const frame of userFrames(event.error.stack).slice(0, 2)) lines.push(`    ${frame}`);
+    }
+    if (errors.length > 3) lines.push(`  (and ${errors.length - 3} more handleClient failures)`);
+    if (this.host.output.length > 0) {
+      lines.push('The peer printed (last lines):', ...this.host.output.map((l) => `    | ${l}`));
+    }
+    return lines;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Teardown
+
+  /** Runs the cleanup stack, last first. Never throws: a stuck undo is bounded and skipped. */
+  async dispose(): Promise<void> {
+    while (this.#cleanup.length > 0) {
+      const undo = this.#cleanup.pop() as () => Promise<void> | void;
+      try {
+        await undo();
+      } catch {
+        // Cleanup failing (a peer that cannot stop) must not hide the scenario's own verdict.
+      }
+    }
+  }
+
+  /** Awaits `promise`, at most TEARDOWN_MS; a host that cannot stop a peer is replaced. */
+  async #teardown(promise: Promise<unknown>): Promise<void> {
+    const outcome = await this.settle(promise, TEARDOWN_MS);
+    if (!outcome.ok) tainted = true;
+  }
+}
+
+function deathText(death: HostDeath): string {
+  switch (death.kind) {
+    case 'crashed':
+      return `the peer thread crashed (${death.error.name}: ${death.error.message})`;
+    case 'froze':
+      return 'the peer thread froze (it stopped answering entirely)';
+    case 'exited':
+      return `the peer thread exited with code ${death.code}`;
+    case 'closed':
+      return 'the peer thread was closed by the grader';
+  }
+}
+
+/** Stack frames worth showing a student: theirs, not Node's or the harness's. */
+function userFrames(stack: string | undefined): string[] {
+  return (stack ?? '')
+    .split('\n')
+    .slice(1)
+    .map((line) => line.trim())
+    .filter(
+      (line) =>
+        line.startsWith('at ') &&
+        !line.includes('node:') &&
+        !line.includes('/node_modules/') &&
+        !line.includes('/grader/harness/'),
+    )
+    .slice(0, 3);
+}
+
+// --------------------------------------------------------------------------------------------
+// Scenarios: one host thread per suite file, replaced after any scenario that failed, so that a
+// broken peer (a stuck promise chain, a leaked listener) can cost only the scenario that broke it.
+
+let sharedHost: PeerHost | undefined;
+/** Set when a scenario failed or could not tear down: the next one gets a fresh host. */
+let tainted = false;
+let active: World | undefined;
+let hooksInstalled = false;
+
+async function freshWorld(): Promise<World> {
+  if (sharedHost && (tainted || sharedHost.death)) {
+    await sharedHost.close();
+    sharedHost = undefined;
+  }
+  tainted = false;
+  sharedHost ??= new PeerHost();
+  const world = new World(sharedHost);
+  await world.ask('reset', {}, 'start the peer host thread (load your Peer class)', HOST_START_MS);
+  return world;
+}
+
+function installHooks(): void {
+  if (hooksInstalled) return;
+  hooksInstalled = true;
+  // Only a scenario that Jest abandoned (its own timeout) is still active here.
+  afterEach(async () => {
+    if (!active) return;
+    tainted = true;
+    await active.dispose();
+    active = undefined;
+  });
+  afterAll(async () => {
+    await sharedHost?.close();
+    sharedHost = undefined;
+  });
+}
+
+/** A graded test: `story` gets a fresh World whose peers, sockets and servers are closed after it. */
+export function scenario(name: string, story: (world: World) => Promise<void>): void {
+  installHooks();
+  test(
+    name,
+    async () => {
+      const world = await freshWorld();
+      active = world;
+      try {
+        await story(world);
+      } catch (error) {
+        tainted = true;
+        throw error;
+      } finally {
+        await world.dispose();
+        active = undefined;
+      }
+    },
+    SCENARIO_MS,
+  );
+}

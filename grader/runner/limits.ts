@@ -1,0 +1,64 @@
+/**
+ * Every limit and timeout of the grading runner, each with the reason for its value.
+ * The CLI (grader/cli/grade.ts) exposes the per-run ones as options; the runner modules
+ * (sandbox, child, channel, archive) import the rest from here and nowhere else.
+ */
+
+/** A correct solution passes every suite in about half a minute; 4× covers a slow machine. */
+export const DEFAULT_TIMEOUT_S = 120;
+
+/** Resident memory of one submission's whole process tree (Jest, its worker, anything spawned). */
+export const DEFAULT_MEMORY_MIB = 2048;
+
+/** V8 heap per Node process of a run: half the tree's budget, so Jest and its worker both fit. */
+export const heapLimitMib = (memoryMib: number): number => Math.max(64, Math.floor(memoryMib / 2));
+
+/** How often the tree's resident memory is measured: often enough to stop a runaway in time. */
+export const MEMORY_POLL_MS = 250;
+
+/** Output kept per run (stdout and stderr together): half from the start, half from the end. */
+export const DEFAULT_OUTPUT_KEEP_BYTES = 1024 * 1024;
+
+/** Output past which a run counts as flooding and is killed: 64 times what we keep. */
+export const OUTPUT_FLOOD_FACTOR = 64;
+
+/** Signed records a run may send: thousands of failure messages; more means a flood. */
+export const MAX_CHANNEL_BYTES = 16 * 1024 * 1024;
+
+/** One failure message in a record; a teaching message is a screenful, not a log. */
+export const MAX_FAILURE_MESSAGE_CHARS = 16 * 1024;
+
+/** Grace for Jest to exit after it reported its run complete (open handles of a student). */
+export const EXIT_GRACE_MS = 5_000;
+
+/** After the tree is killed, how long its pipes may take to report end-of-file. */
+export const PIPE_DRAIN_MS = 2_000;
+
+/** How long killing a tree may take, fork bombs included, before we give up and say so. */
+export const KILL_DEADLINE_MS = 5_000;
+
+/** The type check of one file: a few seconds normally; pathological types are cut here. */
+export const TYPECHECK_TIMEOUT_S = 90;
+
+/** tsc checking one file and the kit it imports needs a few hundred MiB. */
+export const TYPECHECK_MEMORY_MIB = 1536;
+
+/** An archive larger than this is not a source repository. */
+export const MAX_ARCHIVE_BYTES = 64 * 1024 * 1024;
+
+/** Bytes an archive unpacks to; a repository is megabytes, a gzip bomb gigabytes. */
+export const MAX_ARCHIVE_UNPACKED_BYTES = 512 * 1024 * 1024;
+
+/** Entries of an archive; a student repository has hundreds, a zip bomb millions. */
+export const MAX_ARCHIVE_ENTRIES = 20_000;
+
+/** peer.ts itself: a few hundred lines are about 20 KiB; 1 MiB is certainly not hand-written. */
+export const MAX_PEER_FILE_BYTES = 1024 * 1024;
+
+/** Jest workers per run: parallelism comes from grading several submissions at once (--jobs). */
+export const JEST_WORKERS = 1;
+
+/**
+ * Seeds are 31-bit so that Jest's own --seed (a signed 32-bit integer) accepts them unchanged.
+ */
+export const SEED_MODULUS = 2 ** 31;

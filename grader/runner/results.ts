@@ -1,0 +1,101 @@
+/**
+ * results.json in Gradescope's autograder format, with the zod schema every file is checked
+ * against before it is written. Visibility mapping: a rubric suite marked `visible` gives its
+ * tests Gradescope's "visible" (shown as soon as results come back); `hidden` gives
+ * "after_published" (shown once the instructor publishes grades, never before).
+ * Above: report.ts writes it; below: score.ts's Grade.
+ */
+import { z } from 'zod';
+import type { RubricTest } from '../rubric';
+import type { SubmissionReport } from './grade-submission';
+
+/** Per-test output is a failure message, not a log: Gradescope pages get slow past this. */
+const MAX_TEST_OUTPUT_CHARS = 8 * 1024;
+
+export const GRADESCOPE_VISIBILITY = {
+  visible: 'visible',
+  hidden: 'after_published',
+} as const satisfies Record<RubricTest['visibility'], string>;
+
+export const GradescopeTestSchema = z
+  .strictObject({
+    name: z.string().min(1),
+    /** The rubric id, e.g. "routing.pair-key". */
+    number: z.string().min(1),
+    score: z.number().nonnegative(),
+    max_score: z.number().positive(),
+    status: z.enum(['passed', 'failed']),
+    output: z.string(),
+    visibility: z.enum(['visible', 'hidden', 'after_due_date', 'after_published']),
+  })
+  .refine((test) => test.score <= test.max_score, { message: 'score exceeds max_score' })
+  .refine((test) => (test.status === 'passed') === (test.score === test.max_score), {
+    message: 'status must be passed exactly when the full score is earned',
+  });
+
+export const GradescopeResultsSchema = z
+  .strictObject({
+    score: z.number().nonnegative(),
+    /** Seconds of grading, all runs included. */
+    execution_time: z.number().nonnegative(),
+    output: z.string(),
+    tests: z.array(GradescopeTestSchema),
+  })
+  .refine(
+    (results) =>
+      Math.abs(results.score - results.tests.reduce((sum, test) => sum + test.score, 0)) < 1e-9,
+    { message: 'score must be the sum of the tests’ scores' },
+  );
+
+export type GradescopeResults = z.infer<typeof GradescopeResultsSchema>;
+
+function capped(text: string): string {
+  return text.length > MAX_TEST_OUTPUT_CHARS
+    ? `${text.slice(0, MAX_TEST_OUTPUT_CHARS)}\n… [cut at ${MAX_TEST_OUTPUT_CHARS} characters]`
+    : text;
+}
+
+/** The top-level `output`: how grading went, in a few lines. */
+export function summaryText(report: SubmissionReport): string {
+  const { grade } = report;
+  const lines = [`${report.submission.name}: ${grade.score}/${grade.max} · ${grade.status}`];
+  if (report.peerPath !== null) lines.push(`Graded file: ${report.peerPath}`);
+  for (const [index, run] of grade.runs.entries()) {
+    const label = grade.runs.length > 1 ? `Run ${index + 1}` : 'Run';
+    lines.push(`${label} (seed ${run.seed}): ${run.outcome}, ${run.reason}`);
+  }
+  if (report.compileErrors.length > 0) {
+    lines.push('', 'peer.ts does not compile, so no test ran:', ...report.compileErrors);
+  }
+  if (grade.status === 'needs-review' || grade.status === 'invalid') {
+    lines.push('', `${grade.status === 'invalid' ? 'Not graded' : 'Needs review'}:`);
+    lines.push(...grade.reasons.map((reason) => `- ${reason}`));
+  }
+  const unstable = grade.tests.filter((test) => test.unstable);
+  if (unstable.length > 0) {
+    lines.push('', 'Results changed between runs (a race in the code?), counted as failed:');
+    lines.push(
+      ...unstable.map(
+        (test) => `- ${test.test.name}: ${test.runs.map((r) => r.status).join(', ')}`,
+      ),
+    );
+  }
+  return lines.join('\n');
+}
+
+export function gradescopeResults(report: SubmissionReport): GradescopeResults {
+  return GradescopeResultsSchema.parse({
+    score: report.grade.score,
+    execution_time: Math.round(report.durationMs) / 1000,
+    output: summaryText(report),
+    tests: report.grade.tests.map((grade) => ({
+      name: grade.test.name,
+      number: grade.test.id,
+      score: grade.score,
+      max_score: grade.test.points,
+      status: grade.passed ? 'passed' : 'failed',
+      output: grade.passed ? '' : capped(grade.message),
+      visibility: GRADESCOPE_VISIBILITY[grade.test.visibility],
+    })),
+  });
+}
