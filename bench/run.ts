@@ -4,11 +4,12 @@
  * of several runs; each run uses fresh child processes. Below: scenarios.ts. Results and how to
  * read them: docs/performance.md.
  */
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { setChildNodeFlags } from './harness/children';
 import { Scratch } from './harness/fixtures';
-import { type Figures, rawTcp, swarm, transfer } from './scenarios';
+import type { FramesWork } from './harness/messages';
+import { type Figures, framesOnly, rawTcp, swarm, transfer } from './scenarios';
 
 const MIB = 1024 * 1024;
 
@@ -139,23 +140,44 @@ function medianFigures(runs: readonly Figures[]): Figures {
   return figures as unknown as Figures;
 }
 
-const COLUMNS = ['MB/s', '× raw', 's', 'CPU s serve/fetch', 'peak RSS MiB serve/fetch', 'note'];
+/** Each step does what the one above does, and more: where a download's time goes. */
+const LADDER: readonly (readonly [string, FramesWork])[] = [
+  ['receive only', 'receive'],
+  ['+ cut frames (FrameDecoder)', 'decode'],
+  ['+ SHA-256 of each piece', 'verify'],
+  ['+ copy into an in-memory file', 'store'],
+];
+
+const COLUMNS = [
+  'MB/s',
+  '× raw',
+  's',
+  'CPU s serve/fetch',
+  'MB per CPU s',
+  'peak RSS MiB serve/fetch',
+  'note',
+];
 
 function formatRow(label: string, figures: Figures, raw: number): string[] {
-  const note =
-    figures.busiestSeeder !== undefined
-      ? `busiest seeder ${(figures.busiestSeeder * 100).toFixed(0)}%`
-      : figures.fromPeers !== undefined
-        ? `${(figures.fromPeers * 100).toFixed(0)}% from non-seeders`
-        : '';
+  const percent = (share: number): string => `${(share * 100).toFixed(0)}%`;
+  const notes: string[] = [];
+  if (figures.busiestSeeder !== undefined) {
+    notes.push(`busiest seeder ${percent(figures.busiestSeeder)}`);
+  }
+  if (figures.fromPeers !== undefined) notes.push(`${percent(figures.fromPeers)} from non-seeders`);
+  if (figures.duplicates !== undefined && figures.duplicates >= 0.001) {
+    notes.push(`${(figures.duplicates * 100).toFixed(1)}% served twice`);
+  }
+  const cpu = figures.serveCpu + figures.fetchCpu;
   return [
     label,
     figures.mbps.toFixed(0),
     (figures.mbps / raw).toFixed(2),
     figures.seconds.toFixed(2),
     `${figures.serveCpu.toFixed(2)} / ${figures.fetchCpu.toFixed(2)}`,
+    cpu > 0 ? ((figures.mbps * figures.seconds) / cpu).toFixed(0) : '',
     `${figures.serveRssMiB.toFixed(0)} / ${figures.fetchRssMiB.toFixed(0)}`,
-    note,
+    notes.join(', '),
   ];
 }
 
@@ -189,12 +211,19 @@ async function main(): Promise<void> {
   if (!Number.isInteger(runs) || runs < 1) throw new TypeError(`--runs must be a positive integer`);
   if (values['cpu-prof']) setChildNodeFlags(['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`]);
 
-  const { rawBytes, rows } = plan(mode);
+  const { rawBytes, fileBytes, rows } = plan(mode);
   const chosen = rows.filter((row) => !values.only || row.label.includes(values.only));
   console.log(
     `lab9 bench (${mode}): ${cpus().length} cores, Node ${process.version}, ${runs} run(s) per row, ` +
       `median shown; MB = 10^6 bytes`,
   );
+  const [load] = loadavg();
+  if (load !== undefined && load > cpus().length / 2) {
+    console.log(
+      `warning: load average ${load.toFixed(1)} at start: other work shares these cores, so ` +
+        `MB/s is low and noisy; CPU seconds and MB per CPU s are the steadier figures`,
+    );
+  }
   const scratch = await Scratch.create();
   const started = performance.now();
   try {
@@ -207,6 +236,11 @@ async function main(): Promise<void> {
     const table: string[][] = [['', ...COLUMNS]];
     table.push([`**Physical limit: raw TCP over loopback, ${rawBytes / MIB} MiB**`]);
     table.push(formatRow('1 connection, 1 MiB writes', raw, raw.mbps));
+    table.push([`**Downloader ceiling: PIECE frames, no peer logic, ${fileBytes / MIB} MiB**`]);
+    for (const [label, work] of LADDER) {
+      process.stderr.write(`  ${label} ...\n`);
+      table.push(formatRow(label, await repeat(() => framesOnly(fileBytes, work)), raw.mbps));
+    }
     let section = '';
     for (const row of chosen) {
       if (row.section !== section) {

@@ -4,9 +4,12 @@
  * Below: harness/children.ts (processes) and harness/fixtures.ts (files). Above: run.ts, which
  * repeats runs, takes medians and prints the table.
  */
+import { DEFAULT_PIECE_BYTES } from '../lab9/src/limits';
+import { pieceCountOf } from '../lab9/src/protocol/frame-codec';
 import { BenchChild, deadline } from './harness/children';
 import type { Scratch } from './harness/fixtures';
-import type { ProcessUsage, SourceFile, Storage } from './harness/messages';
+import type { FramesWork, ProcessUsage, RoleSpec, SourceFile, Storage } from './harness/messages';
+import { wireBytesOf } from './roles/frames';
 
 /** The figures of one run. Every field is medianed on its own across runs. */
 export interface Figures {
@@ -25,33 +28,54 @@ export interface Figures {
   readonly busiestSeeder?: number;
   /** Swarm: share of pieces that came from other downloaders rather than from a seeder. */
   readonly fromPeers?: number;
+  /** Pieces the seeders served beyond one per piece per downloader, as a share of those. */
+  readonly duplicates?: number;
 }
 
 const MIB = 1024 * 1024;
 /** Every run must finish well within this, or the bench reports it and stops. */
 const RUN_DEADLINE_MS = 180_000;
 
-export async function rawTcp(bytes: number): Promise<Figures> {
-  const sink = new BenchChild({ role: 'raw-sink', bytes });
+/** The physical limit: a raw TCP stream, one connection, 1 MiB writes (roles/raw.ts). */
+export function rawTcp(bytes: number): Promise<Figures> {
+  return sinkAndSource({ role: 'raw-sink', bytes }, (port) => ({
+    role: 'raw-source',
+    port,
+    bytes,
+    chunkBytes: MIB,
+  }));
+}
+
+/** A downloader's ceiling: PIECE frames into a sink doing part of a download (roles/frames.ts). */
+export function framesOnly(bytes: number, work: FramesWork): Promise<Figures> {
+  const pieceBytes = DEFAULT_PIECE_BYTES;
+  return sinkAndSource(
+    { role: 'frames-sink', bytes, pieceBytes, wireBytes: wireBytesOf(bytes, pieceBytes), work },
+    (port) => ({ role: 'frames-source', port, bytes, pieceBytes }),
+  );
+}
+
+async function sinkAndSource(
+  sinkSpec: RoleSpec,
+  sourceSpec: (port: number) => RoleSpec,
+): Promise<Figures> {
+  const sink = new BenchChild(sinkSpec);
   const children = [sink];
   try {
     const { port } = await sink.ready;
-    if (port === undefined) throw new Error('raw sink did not say its port');
-    const source = new BenchChild({ role: 'raw-source', port, bytes, chunkBytes: MIB });
+    if (port === undefined) throw new Error(`${sink.role} did not say its port`);
+    const source = new BenchChild(sourceSpec(port));
     children.push(source);
     await source.ready;
     sink.go();
     source.go();
-    const done = await deadline(sink.done, RUN_DEADLINE_MS, 'raw TCP run');
-    const [sinkUsage, sourceUsage] = await Promise.all([sink.stop(), source.stop()]);
+    const done = await deadline(sink.done, RUN_DEADLINE_MS, `${sink.role} run`);
+    const [sinkEnd, sourceEnd] = await Promise.all([sink.stop(), source.stop()]);
     const seconds = (done.endedAt - done.startedAt) / 1000;
     return {
-      mbps: bytes / 1e6 / seconds,
+      mbps: done.bytes / 1e6 / seconds,
       seconds,
-      serveCpu: sourceUsage.cpuMs / 1000,
-      fetchCpu: sinkUsage.cpuMs / 1000,
-      serveRssMiB: sourceUsage.maxRssBytes / MIB,
-      fetchRssMiB: sinkUsage.maxRssBytes / MIB,
+      ...usageFigures([sourceEnd.usage], [sinkEnd.usage]),
     };
   } finally {
     await Promise.all(children.map((child) => child.close()));
@@ -113,8 +137,11 @@ export async function transfer(scratch: Scratch, shape: TransferShape): Promise<
       RUN_DEADLINE_MS,
       'transfer run',
     );
-    const seederUsage = await Promise.all(seeders.map((s) => s.stop()));
+    const seederEnds = await Promise.all(seeders.map((s) => s.stop()));
     await Promise.all(fetchers.map((f) => f.stop())); // waits for their data checks
+    const needed =
+      pieceCountOf(shape.bytes, DEFAULT_PIECE_BYTES) * shape.processes * shape.peersPerProcess;
+    const served = seederEnds.reduce((sum, end) => sum + (end.notes?.piecesServed ?? 0), 0);
     const seconds =
       (Math.max(...done.map((d) => d.endedAt)) - Math.min(...done.map((d) => d.startedAt))) / 1000;
     const bytes = done.reduce((sum, d) => sum + d.bytes, 0);
@@ -122,9 +149,10 @@ export async function transfer(scratch: Scratch, shape: TransferShape): Promise<
       mbps: bytes / 1e6 / seconds,
       seconds,
       ...usageFigures(
-        seederUsage,
+        seederEnds.map((end) => end.usage),
         done.map((d) => d.usage),
       ),
+      duplicates: served / needed - 1,
       ...(shape.seeders > 1 && {
         busiestSeeder: busiestShare(done.map((d) => d.piecesFrom ?? {})),
       }),

@@ -6,7 +6,7 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { join } from 'node:path';
-import type { ChildMessage, ProcessUsage, RoleSpec } from './messages';
+import type { ChildMessage, RoleSpec } from './messages';
 
 const ENTRY = join(__dirname, '..', 'roles', 'main.ts');
 
@@ -25,7 +25,7 @@ export class BenchChild {
   readonly ready: Promise<Ready>;
   readonly done: Promise<Done>;
   readonly #process: ChildProcess;
-  readonly #usage: Promise<ProcessUsage>;
+  readonly #usage: Promise<Extract<ChildMessage, { kind: 'usage' }>>;
   readonly #exit: Promise<void>;
   #exited = false;
 
@@ -49,7 +49,7 @@ export class BenchChild {
     };
     this.ready = expect<Ready>('ready');
     this.done = expect<Done>('done');
-    this.#usage = expect<Extract<ChildMessage, { kind: 'usage' }>>('usage').then((m) => m.usage);
+    this.#usage = expect<Extract<ChildMessage, { kind: 'usage' }>>('usage');
     const failAll = (error: Error): void => {
       for (const fail of failures) fail(error);
     };
@@ -70,8 +70,8 @@ export class BenchChild {
     this.#process.send({ kind: 'go' });
   }
 
-  /** Asks the child to stop; resolves with the resources it used since 'go'. */
-  stop(): Promise<ProcessUsage> {
+  /** Asks the child to stop; resolves with the resources it used since 'go', and its notes. */
+  stop(): Promise<Extract<ChildMessage, { kind: 'usage' }>> {
     if (!this.#exited) this.#process.send({ kind: 'stop' });
     return this.#usage;
   }

@@ -15,6 +15,9 @@ export interface SourceFile {
   readonly sha256: string;
 }
 
+/** How much of a download's work the frames sink does: each step adds to the one before. */
+export type FramesWork = 'receive' | 'decode' | 'verify' | 'store';
+
 export type RoleSpec =
   /** Listens on 127.0.0.1:0 and counts bytes until `bytes` arrived. */
   | { readonly role: 'raw-sink'; readonly bytes: number }
@@ -24,6 +27,21 @@ export type RoleSpec =
       readonly port: number;
       readonly bytes: number;
       readonly chunkBytes: number;
+    }
+  /** Counts `wireBytes` of PIECE frames, doing `work` on each piece (see roles/frames.ts). */
+  | {
+      readonly role: 'frames-sink';
+      readonly bytes: number;
+      readonly pieceBytes: number;
+      readonly wireBytes: number;
+      readonly work: FramesWork;
+    }
+  /** Sends `bytes` cut into PIECE frames of `pieceBytes`, one corked write per frame. */
+  | {
+      readonly role: 'frames-source';
+      readonly port: number;
+      readonly bytes: number;
+      readonly pieceBytes: number;
     }
   /** One reference Peer seeding `source` as swarm `swarmId`, file `fileId`. */
   | {
@@ -86,7 +104,11 @@ export type ChildMessage =
       /** Free-form labelled figures for the table (e.g. pieces served by non-seeders). */
       readonly notes?: Readonly<Record<string, number>>;
     }
-  /** Answer to 'stop'. */
-  | { readonly kind: 'usage'; readonly usage: ProcessUsage }
+  /** Answer to 'stop', with the role's counters (a seeder: pieces it served). */
+  | {
+      readonly kind: 'usage';
+      readonly usage: ProcessUsage;
+      readonly notes?: Readonly<Record<string, number>>;
+    }
   /** The role failed; the parent reports it and fails the scenario. */
   | { readonly kind: 'failed'; readonly message: string };

@@ -58,6 +58,8 @@ export interface RoleSteps<T> {
   work(state: T): Promise<Done | undefined>;
   /** Checks after 'done' (not measured): throw to fail the scenario. */
   verify?(state: T): Promise<void>;
+  /** Counters to send with 'usage', read after 'stop'. */
+  notes?(state: T): Record<string, number>;
   /** Before exit: stop peers, close files. */
   cleanup?(state: T): Promise<void>;
 }
@@ -67,6 +69,8 @@ export interface RoleSteps<T> {
  * Any failure is reported as 'failed' and exits non-zero, so the parent never waits forever.
  */
 export async function runRole<T>(steps: RoleSteps<T>): Promise<void> {
+  // A bench that dies must not leave seeders behind: no parent, no child.
+  process.once('disconnect', () => process.exit(2));
   try {
     const go = when('go');
     const stop = when('stop');
@@ -79,8 +83,9 @@ export async function runRole<T>(steps: RoleSteps<T>): Promise<void> {
     await steps.verify?.(state);
     await stop;
     const usage = clock.usage();
+    const notes = steps.notes?.(state);
     await steps.cleanup?.(state);
-    await tell({ kind: 'usage', usage });
+    await tell({ kind: 'usage', usage, ...(notes && { notes }) });
     process.exit(0);
   } catch (error) {
     const message = error instanceof Error ? (error.stack ?? error.message) : String(error);

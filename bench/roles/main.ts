@@ -4,6 +4,7 @@
  * with an IPC channel; never run by hand.
  */
 import { readSpec } from './child-io';
+import { runFramesSink, runFramesSource } from './frames';
 import { runDownloaders, runSeeder } from './peers';
 import { runRawSink, runRawSource } from './raw';
 import { runSwarm } from './swarm';
@@ -15,6 +16,12 @@ switch (spec.role) {
     break;
   case 'raw-source':
     void runRawSource(spec);
+    break;
+  case 'frames-sink':
+    void runFramesSink(spec);
+    break;
+  case 'frames-source':
+    void runFramesSource(spec);
     break;
   case 'seeder':
     void runSeeder(spec);

@@ -2,7 +2,7 @@
  * Reference peers (solution/peer.ts) as bench processes: a seeder serving one file, and a process
  * hosting one or more downloaders of it. Peers find each other without a networked tracker: the
  * parent passes the seeders' addresses (from their 'ready') to the downloaders, which register
- * them in a process-local Tracker. Downloaded bytes are checked against the source's SHA-256.
+ * them in process-local Trackers. Downloaded bytes are checked against the source's SHA-256.
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -18,6 +18,16 @@ interface Running {
   readonly files: FileManager[];
 }
 
+/** A FileManager that counts the pieces read for uploads: requests the seeder answered. */
+class CountingFileManager extends FileManager {
+  served = 0;
+
+  override readPiece(swarmId: string, fileId: string, index: number): Promise<Buffer> {
+    this.served += 1;
+    return super.readPiece(swarmId, fileId, index);
+  }
+}
+
 async function stopAll({ peers, files }: Running): Promise<void> {
   await Promise.all(peers.map((peer) => peer.stop()));
   await Promise.all(files.map((manager) => manager.close()));
@@ -26,7 +36,7 @@ async function stopAll({ peers, files }: Running): Promise<void> {
 export function runSeeder(spec: Extract<RoleSpec, { role: 'seeder' }>): Promise<void> {
   return runRole<Running>({
     async setup() {
-      const files = new FileManager({ root: spec.root, storage: spec.storage });
+      const files = new CountingFileManager({ root: spec.root, storage: spec.storage });
       const source =
         spec.storage === 'memory' ? await readFile(spec.source.path) : { path: spec.source.path };
       await files.seed(spec.swarmId, spec.fileId, source);
@@ -36,6 +46,7 @@ export function runSeeder(spec: Extract<RoleSpec, { role: 'seeder' }>): Promise<
       return { ready: { kind: 'ready', address }, state: { peers: [peer], files: [files] } };
     },
     work: () => Promise.resolve(undefined),
+    notes: ({ files }) => ({ piecesServed: (files[0] as CountingFileManager).served }),
     cleanup: stopAll,
   });
 }
@@ -43,10 +54,12 @@ export function runSeeder(spec: Extract<RoleSpec, { role: 'seeder' }>): Promise<
 export function runDownloaders(spec: Extract<RoleSpec, { role: 'downloaders' }>): Promise<void> {
   return runRole<Running>({
     async setup() {
-      const tracker = new Tracker();
-      for (const seeder of spec.seeders) await tracker.register(spec.swarmId, seeder);
       const running: Running = { peers: [], files: [] };
       for (let i = 0; i < spec.count; i++) {
+        // A tracker per downloader, listing only the seeders: N clients of one server, not a
+        // mesh of N peers (roles/swarm.ts measures the mesh).
+        const tracker = new Tracker();
+        for (const seeder of spec.seeders) await tracker.register(spec.swarmId, seeder);
         const files = new FileManager({ root: join(spec.root, `d${i}`), storage: spec.storage });
         const peerId = `downloader-${process.pid}-${i}`;
         running.files.push(files);

@@ -68,11 +68,11 @@ export function buildProgram(): Command {
   return new Command()
     .name('npm run grade --')
     .description(
-      "Grade Lab 9 submissions: each one's peer.ts is type-checked, then run against the grader\n" +
-        'suites in a sandbox, in a child process with a time, memory and output limit.\n' +
-        'A submission is a folder or archive (.zip, .tar.gz, .tgz, .tar) of a student repository;\n' +
-        'its peer.ts is taken from lab9/src/peer/peer.ts, src/peer/peer.ts or peer.ts, at the top\n' +
-        'or inside one folder. A folder without one is a folder of submissions.',
+      "Grade Lab 9 submissions: each one's peer.ts is type-checked, then run against the " +
+        'grader suites in a fresh sandbox, in a child process with a time, memory and output ' +
+        'limit. A submission is a folder or archive (.zip, .tar.gz, .tgz, .tar) of a student ' +
+        'repository; its peer.ts is lab9/src/peer/peer.ts, src/peer/peer.ts or peer.ts, at the ' +
+        'top or inside one folder. A folder without one is a folder of submissions.',
     )
     .argument('<submissions...>', 'folders, archives, globs, or folders of submissions')
     .option('-o, --out <dir>', 'where grades.csv and the per-submission folders go', 'grades')
@@ -118,8 +118,30 @@ export function buildProgram(): Command {
     .addOption(
       new Option('--kit <dir>', 'grade with the suites of another copy of the kit').hideHelp(),
     )
-    .showHelpAfterError();
+    .addHelpText('after', HELP_AFTER)
+    .showHelpAfterError('(npm run grade -- --help for usage)');
 }
+
+const HELP_AFTER = `
+Written into --out:
+  grades.csv                 a row per submission: submission, score, max, status, points per test id
+  <name>/results.json        Gradescope's format; the rubric's "visible" suites give "visible" tests,
+                             "hidden" suites give "after_published" (shown once grades are published)
+  <name>/feedback.md         every test with its points and, if it failed, the suite's message;
+                             compiler messages if peer.ts does not compile; how the run ended
+  <name>/run.log             Jest's own output of each run, capped
+
+Status: ok (the suites ran to the end, whatever the score), compile-error, invalid (no gradable
+peer.ts, or an archive refused for '..', absolute or link entries), timeout, memory-limit,
+output-limit, crashed, needs-review (results that cannot be trusted: unsigned or repeated records,
+tests the rubric does not have; the score counts verified results only).
+
+Seeds: run i of a submission uses seed + i, given to the suites as LAB9_SEED, the same for every
+submission. With --repeat, a test scores only if it passed in every run; tests whose result
+changed between runs are listed (usually a race in the student's code).
+
+Exit code: 0 when grading ran, whatever the scores; 2 for a bad command line or a kit without
+grader/rubric.json.`;
 
 /** Runs `work` on every item, at most `limit` at once; results in item order. */
 async function mapConcurrent<T, R>(

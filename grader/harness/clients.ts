@@ -17,7 +17,7 @@ import {
   type WireErrorCode,
 } from '../../lab9/src/protocol/message-types';
 import { ANSWER_MS, TEARDOWN_MS } from './bounds';
-import { type FileSpec, fileBytes, pieceBytes, pieceRef } from './data';
+import { type FileSpec, fileBytes, pieceBytes, pieceRef, sameRef } from './data';
 import { describeFrames, describeMessage, firstDifference, hex, refText } from './format';
 import type { HostedPeer } from './hosted-peer';
 import type { ConnectionKey } from './peer-host/protocol';
@@ -205,7 +205,11 @@ export abstract class Client {
             ? { accept: true }
             : { reject: `the PIECE for ${refText(ref)} carried the wrong bytes: ${diff}` };
         }
-        if (message.type === MessageType.Error && message.request && sameRef(message.request, ref)) {
+        if (
+          message.type === MessageType.Error &&
+          message.request &&
+          sameRef(message.request, ref)
+        ) {
           return { reject: `the peer answered ${describeMessage(message)}` };
         }
         return undefined;
@@ -219,36 +223,47 @@ export abstract class Client {
     if (!this.quiet) this.world.step(`${this.name} got the PIECE for ${refText(ref)}`);
   }
 
-  /** An ERROR with `code` that names `request` (or no request, for `null`). */
+  /**
+   * An ERROR with `code` that names `request`: a piece, `null` (no request), or `'any'` when
+   * the contract leaves it open.
+   */
   async expectError(
     code: WireErrorCode,
-    request: PieceRef | null,
+    request: PieceRef | null | 'any',
     likelyCause: string,
   ): Promise<void> {
     const name = WIRE_ERROR_CODES[code];
-    const about = request ? `naming ${refText(request)}` : 'with no request (request: null)';
+    const about =
+      request === 'any'
+        ? ''
+        : request === null
+          ? ' with no request (request: null)'
+          : ` naming ${refText(request)}`;
+    const answersThis = (ref: PieceRef | null): boolean =>
+      request === 'any' || (request === null ? ref === null : !!ref && sameRef(ref, request));
     await this.expect(
       (message): Judgement<true> => {
         if (message.type === MessageType.Error) {
-          const sameRequest =
-            request === null ? message.request === null : !!message.request && sameRef(message.request, request);
-          if (!sameRequest) {
-            return request === null || message.request !== null
-              ? undefined
-              : { reject: `the ERROR does not name the request: ${describeMessage(message)}` };
+          if (!answersThis(message.request)) {
+            // An ERROR for something else is the answer to another request, unless there is none.
+            return request !== null && message.request === null
+              ? { reject: `the ERROR does not name the request: ${describeMessage(message)}` }
+              : undefined;
           }
           return message.code === code
             ? { accept: true }
             : { reject: `the ERROR has the wrong code: ${describeMessage(message)}` };
         }
-        if (request && message.type === MessageType.Piece && sameRef(message, request)) {
-          return { reject: `the peer answered with ${describeMessage(message)}` };
+        if (request && request !== 'any' && message.type === MessageType.Piece) {
+          return sameRef(message, request)
+            ? { reject: `the peer answered with ${describeMessage(message)}` }
+            : undefined;
         }
         return undefined;
       },
-      { what: `an ERROR ${name} ${about}`, likelyCause },
+      { what: `an ERROR ${name}${about}`, likelyCause },
     );
-    this.world.step(`${this.name} got an ERROR ${name} ${about}`);
+    this.world.step(`${this.name} got an ERROR ${name}${about}`);
   }
 
   /** The peer ends (or closes) this connection. */
@@ -267,10 +282,6 @@ export abstract class Client {
       likelyCause,
     });
   }
-}
-
-function sameRef(a: PieceRef, b: PieceRef): boolean {
-  return a.swarmId === b.swarmId && a.fileId === b.fileId && a.index === b.index;
 }
 
 /** A client on a real TCP socket to the peer's listening port. */
@@ -347,7 +358,9 @@ export class PipeClient extends Client {
     const unsubscribe = world.host.subscribe((event) => {
       if (!('pipeId' in event) || event.pipeId !== pipeId) return;
       if (event.type === 'pipeData') {
-        this.received(Buffer.from(event.chunk.buffer, event.chunk.byteOffset, event.chunk.byteLength));
+        this.received(
+          Buffer.from(event.chunk.buffer, event.chunk.byteOffset, event.chunk.byteLength),
+        );
       } else if (event.type === 'pipeEnd') {
         this.receivedEnd();
       } else {
@@ -363,7 +376,11 @@ export class PipeClient extends Client {
   static async open(world: World, name: string, peer: HostedPeer): Promise<PipeClient> {
     const pipeId = nextPipeId++;
     const client = new PipeClient(name, world, peer, pipeId);
-    await world.ask('openPipe', { name: peer.name, pipeId }, `connect ${name} to peer ${peer.name}`);
+    await world.ask(
+      'openPipe',
+      { name: peer.name, pipeId },
+      `connect ${name} to peer ${peer.name}`,
+    );
     world.step(`${name} connected to peer ${peer.name} (in memory: each write is one chunk)`);
     return client;
   }

@@ -79,6 +79,10 @@ export function pieceRef(spec: FileSpec, index: number): PieceRef {
   return { swarmId: spec.swarmId, fileId: spec.fileId, index };
 }
 
+export function sameRef(a: PieceRef, b: PieceRef): boolean {
+  return a.swarmId === b.swarmId && a.fileId === b.fileId && a.index === b.index;
+}
+
 /** A genuine PIECE message of the spec's file. */
 export function pieceMessage(spec: FileSpec, index: number): PieceMessage {
   return { type: MessageType.Piece, ...pieceRef(spec, index), data: pieceBytes(spec, index) };

@@ -30,19 +30,29 @@ export interface Verdict {
 /** Steps replayed in a message; older ones are summarised, the end of a story matters most. */
 const SHOWN_STEPS = 14;
 
-/** A failed check, with a message that teaches. Its stack points only into the suite. */
+/** What the peer under test showed: lines for the message, stack frames in the student's code. */
+export interface PeerSide {
+  readonly lines: readonly string[];
+  /** `at Peer.handleClient (lab9/src/peer/peer.ts:51:11)`: Jest shows the first with its code. */
+  readonly frames: readonly string[];
+}
+
+/**
+ * A failed check, with a message that teaches. Its stack holds only the frames worth reading:
+ * where the student's code threw, if it did, then the suite line of the failed story.
+ */
 export class GradeFailure extends Error {
   readonly verdict: Verdict;
 
-  constructor(verdict: Verdict, steps: readonly string[], peerSide: readonly string[]) {
-    super(composeMessage(verdict, steps, peerSide));
+  constructor(verdict: Verdict, steps: readonly string[], peerSide: PeerSide) {
+    super(composeMessage(verdict, steps, peerSide.lines));
     this.name = 'GradeFailure';
     this.verdict = verdict;
-    // Harness frames are noise to a student; the suite's line says which story failed.
     const suiteFrames = (new Error().stack ?? '')
       .split('\n')
       .filter((line) => line.includes('/grader/suites/'));
-    this.stack = [`${this.name}: ${this.message}`, ...suiteFrames].join('\n');
+    const frames = [...peerSide.frames.map((frame) => `    ${frame}`), ...suiteFrames];
+    this.stack = [`${this.name}: ${this.message}`, ...frames].join('\n');
   }
 }
 

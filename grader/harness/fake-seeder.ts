@@ -16,7 +16,7 @@ import {
   WireErrorCode,
 } from '../../lab9/src/protocol/message-types';
 import { TEARDOWN_MS } from './bounds';
-import { type FileSpec, announceOf, fullBitfield, pieceCount, pieceMessage } from './data';
+import { type FileSpec, announceOf, fullBitfield, pieceCount, pieceMessage, sameRef } from './data';
 import { describeMessage, refText } from './format';
 import type { Address } from './peer-host/protocol';
 import type { World } from './world';
@@ -32,6 +32,8 @@ export interface FakeSeederScript {
     readonly size: number;
     readonly order: (asked: readonly PieceRef[]) => PieceRef[];
   };
+  /** Keep every answer back until the scenario calls `open()`. */
+  readonly gated?: boolean;
   /** Sent unasked right after the greeting, in order (pieces a liar pushes). */
   readonly unasked?: readonly PieceMessage[];
   /** Answer every request with bytes that fail the piece's hash. */
@@ -40,38 +42,38 @@ export interface FakeSeederScript {
 
 export class FakeSeeder {
   readonly name: string;
-  readonly address: Address;
   /** Every GET_PIECE received, in order. */
   readonly asked: PieceRef[] = [];
   readonly #world: World;
   readonly #script: FakeSeederScript;
-  #batchSent = false;
+  readonly #server: Server;
+  #port = 0;
+  /** True while answers are kept back (a gate not opened yet, a batch not full yet). */
+  #holding: boolean;
   readonly #waiting: { ref: PieceRef; socket: Socket }[] = [];
 
-  private constructor(world: World, name: string, address: Address, script: FakeSeederScript) {
+  private constructor(world: World, name: string, script: FakeSeederScript) {
     this.#world = world;
     this.name = name;
-    this.address = address;
     this.#script = script;
+    this.#holding = script.gated === true || script.batch !== undefined;
+    const sockets = new Set<Socket>();
+    this.#server = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      this.#accept(socket);
+    });
+    world.defer(async () => {
+      for (const socket of sockets) socket.destroy();
+      await world.settle(new Promise((resolve) => this.#server.close(resolve)), TEARDOWN_MS);
+    });
   }
 
   /** Starts listening on 127.0.0.1 port 0 and registers in the tracker for its swarms. */
   static async start(world: World, name: string, script: FakeSeederScript): Promise<FakeSeeder> {
-    const sockets = new Set<Socket>();
-    let seeder: FakeSeeder | undefined;
-    const server: Server = createServer((socket) => {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-      if (seeder) seeder.#accept(socket);
-      else socket.destroy();
-    });
-    world.defer(async () => {
-      for (const socket of sockets) socket.destroy();
-      await world.settle(new Promise((resolve) => server.close(resolve)), TEARDOWN_MS);
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as { port: number };
-    seeder = new FakeSeeder(world, name, { peerId: name, host: '127.0.0.1', port }, script);
+    const seeder = new FakeSeeder(world, name, script);
+    await new Promise<void>((resolve) => seeder.#server.listen(0, '127.0.0.1', resolve));
+    seeder.#port = (seeder.#server.address() as { port: number }).port;
     await world.register(seeder.address, script.files);
     const kind = script.corrupt ? 'corrupting every piece it sends' : 'honest';
     world.step(
@@ -82,13 +84,18 @@ export class FakeSeeder {
     return seeder;
   }
 
+  get address(): Address {
+    return { peerId: this.name, host: '127.0.0.1', port: this.#port };
+  }
+
   #accept(socket: Socket): void {
     const decoder = new FrameDecoder();
     // The peer under test may reset; that ends this connection, nothing else.
     socket.on('error', () => {});
     socket.on('data', (chunk: Buffer) => {
       try {
-        for (const frame of decoder.push(chunk)) if (frame.ok) this.#onMessage(socket, frame.message);
+        for (const frame of decoder.push(chunk))
+          if (frame.ok) this.#onMessage(socket, frame.message);
       } catch (error) {
         if (!(error instanceof ProtocolError)) throw error;
         socket.destroy();
@@ -101,14 +108,12 @@ export class FakeSeeder {
       const greeting: Message[] = [
         { type: MessageType.Hello, peerId: this.name },
         announceOf(this.#script.files),
-        ...this.#script.files.map(
-          (f): Message => ({
-            type: MessageType.Bitfield,
-            swarmId: f.swarmId,
-            fileId: f.fileId,
-            bits: fullBitfield(pieceCount(f)),
-          }),
-        ),
+        ...this.#script.files.map((f): Message => ({
+          type: MessageType.Bitfield,
+          swarmId: f.swarmId,
+          fileId: f.fileId,
+          bits: fullBitfield(pieceCount(f)),
+        })),
         ...(this.#script.unasked ?? []),
       ];
       socket.write(Buffer.concat(greeting.map(encodeFrame)));
@@ -120,26 +125,40 @@ export class FakeSeeder {
     if (message.type !== MessageType.GetPiece) return;
     const ref = { swarmId: message.swarmId, fileId: message.fileId, index: message.index };
     this.asked.push(ref);
-    const batch = this.#script.batch;
-    if (!batch || this.#batchSent) {
+    if (!this.#holding) {
       socket.write(encodeFrame(this.#answer(ref)));
       return;
     }
     this.#waiting.push({ ref, socket });
-    if (this.#waiting.length < batch.size) return;
-    this.#batchSent = true;
-    const order = batch.order(this.#waiting.map((w) => w.ref));
-    // One write per connection (in scenarios: the one downloader), so the pieces arrive together.
+    const batch = this.#script.batch;
+    if (batch && this.#waiting.length >= batch.size) {
+      this.#answerWaiting(batch.order(this.#waiting.map((w) => w.ref)));
+    }
+  }
+
+  /** Opens the gate: answers every request kept back, in the order they came, then the rest at once. */
+  open(): void {
+    this.#world.step(`fake seeder ${this.name} starts answering`);
+    this.#answerWaiting(this.#waiting.map((w) => w.ref));
+  }
+
+  #answerWaiting(order: readonly PieceRef[]): void {
+    this.#holding = false;
+    // One write per connection (in scenarios: the one downloader), so the answers arrive together.
     const writes = new Map<Socket, Buffer[]>();
     for (const ref of order) {
-      const to = this.#waiting.find((w) => refText(w.ref) === refText(ref))?.socket ?? socket;
-      writes.set(to, [...(writes.get(to) ?? []), encodeFrame(this.#answer(ref))]);
+      const socket = this.#waiting.find((w) => sameRef(w.ref, ref))?.socket;
+      if (!socket) continue;
+      writes.set(socket, [...(writes.get(socket) ?? []), encodeFrame(this.#answer(ref))]);
     }
-    for (const [to, frames] of writes) to.write(Buffer.concat(frames));
-    this.#world.step(
-      `fake seeder ${this.name} answered ${order.length} requests in one write, in this order: ` +
-        order.map(refText).join(', '),
-    );
+    this.#waiting.length = 0;
+    for (const [socket, frames] of writes) socket.write(Buffer.concat(frames));
+    if (order.length > 0) {
+      this.#world.step(
+        `fake seeder ${this.name} answered ${order.length} requests in one write, in this order: ` +
+          order.map(refText).join(', '),
+      );
+    }
   }
 
   #answer(ref: PieceRef): Message {

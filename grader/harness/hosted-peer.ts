@@ -13,21 +13,31 @@ import {
   pieceDigest,
   pieceMessage,
   pieceRef,
+  sameRef,
 } from './data';
 import { fileText, firstDifference, refText } from './format';
 import type {
   Address,
   ConnectionKey,
+  DownloadOutcome,
   FileState,
   HostEvent,
   RouteOutcome,
 } from './peer-host/protocol';
 import type { HoldRule } from './stores';
-import type { World } from './world';
+import type { Outcome, World } from './world';
 
 export interface HeldRead {
   readonly readId: number;
   readonly ref: PieceRef;
+}
+
+/** A download started by `startDownload`, checked by `expectDownloaded`. */
+export interface Download {
+  /** `"s1" and "s2"`. */
+  readonly list: string;
+  readonly result: Promise<Outcome<DownloadOutcome[]>>;
+  settled: boolean;
 }
 
 type WriteEvent = Extract<HostEvent, { type: 'write' }>;
@@ -163,7 +173,10 @@ export class HostedPeer {
   }
 
   /** Calls routePiece once; what it resolved with or threw, plus the writes it made. */
-  async route(piece: PieceMessage, label: string): Promise<{ outcome: RouteOutcome; writes: WriteEvent[] }> {
+  async route(
+    piece: PieceMessage,
+    label: string,
+  ): Promise<{ outcome: RouteOutcome; writes: WriteEvent[] }> {
     const before = this.writes().length;
     const outcome = await this.#world.settle(
       this.#world.host.request('route', {
@@ -203,7 +216,9 @@ export class HostedPeer {
     }
     const result = outcome.resolved as unknown;
     const wrong = this.#wrongWrites(writes, [spec]);
-    const mine = writes.filter((w) => sameRef(w.ref, piece) && w.sha256 === pieceDigest(spec, index));
+    const mine = writes.filter(
+      (w) => sameRef(w.ref, piece) && w.sha256 === pieceDigest(spec, index),
+    );
     if (!isOk(result) || wrong.length > 0 || mine.length !== 1) {
       return this.#world.fail({
         summary: `routePiece(${label}) did not store it where it belongs.`,
@@ -270,40 +285,88 @@ export class HostedPeer {
       .flatMap((e) => (e.type === 'rejected' && e.peer === this.name ? [e] : []));
   }
 
+  /** Starts downloading `swarmIds` at once (so their pieces interleave); see `expectDownloaded`. */
+  startDownload(swarmIds: readonly string[]): Download {
+    const list = swarmIds.map((s) => JSON.stringify(s)).join(' and ');
+    this.#world.step(
+      `peer ${this.name} downloads swarm${swarmIds.length > 1 ? 's' : ''} ${list} at once`,
+    );
+    const download: Download = {
+      list,
+      settled: false,
+      result: this.#world.settle(
+        this.#world.host.request('download', { name: this.name, swarmIds: [...swarmIds] }),
+        DOWNLOAD_MS,
+      ),
+    };
+    void download.result.then(() => {
+      download.settled = true;
+      this.#world.host.watch.notify();
+    });
+    return download;
+  }
+
   /**
-   * Downloads `swarmIds` at once and checks the result: every download resolves, every file of
-   * `files` is byte-identical to its source, and every writePiece call carried the genuine bytes
-   * of the piece it named.
+   * Checks a download: every swarm's download resolves, every file of `files` is byte-identical
+   * to its source, and every writePiece call carried the genuine bytes of the piece it named.
    */
-  async expectDownload(
-    swarmIds: readonly string[],
+  async expectDownloaded(
+    download: Download,
     files: readonly FileSpec[],
     likelyCause: string,
   ): Promise<void> {
-    const list = swarmIds.map((s) => JSON.stringify(s)).join(' and ');
-    this.#world.step(`peer ${this.name} downloads swarm${swarmIds.length > 1 ? 's' : ''} ${list} at once`);
-    const settled = await this.#world.settle(
-      this.#world.host.request('download', { name: this.name, swarmIds: [...swarmIds] }),
-      DOWNLOAD_MS,
-    );
+    const settled = await download.result;
     const failed = settled.ok ? settled.value.flatMap((o) => (o.ok ? [] : [o])) : [];
     for (const { error } of failed) this.#world.sawError(error);
     if (!settled.ok || failed.length > 0) {
       const why = settled.ok
         ? failed
-            .map((o) => `download of ${JSON.stringify(o.swarmId)} failed: ${o.error.name}: ${o.error.message}`)
+            .map((o) => `the download of ${JSON.stringify(o.swarmId)} failed: ${o.error.message}`)
             .join('; ')
         : settled.why;
       return this.#world.fail({
-        summary: `Peer ${this.name} did not finish downloading ${list}.`,
-        expected: `every download to resolve with every file of ${list} complete`,
+        summary: `Peer ${this.name} did not finish downloading ${download.list}.`,
+        expected: `every download to resolve with every file of ${download.list} complete`,
         happened: `${why}. ${await this.#progress(files)}${this.#rejectionSummary()}`,
         likelyCause,
       });
     }
     await this.expectFiles(files, likelyCause);
     await this.expectGenuineWrites(files, likelyCause);
-    this.#world.step(`peer ${this.name} holds every file of ${list}, byte for byte`);
+    this.#world.step(`peer ${this.name} holds every file of ${download.list}, byte for byte`);
+  }
+
+  async expectDownload(
+    swarmIds: readonly string[],
+    files: readonly FileSpec[],
+    likelyCause: string,
+  ): Promise<void> {
+    await this.expectDownloaded(this.startDownload(swarmIds), files, likelyCause);
+  }
+
+  /**
+   * Waits until routePiece has judged every piece of `refs` (rejected it, or written it), or
+   * `download` ended: the precondition for checking that none of them was written.
+   */
+  async waitUntilJudged(refs: readonly PieceRef[], download: Download): Promise<void> {
+    const judged = (ref: PieceRef): boolean =>
+      this.rejections().some((r) => sameRef(r.ref, ref)) ||
+      this.writes().some((w) => sameRef(w.ref, ref));
+    const outcome = await this.#world.waitFor(
+      this.#world.host.watch,
+      () => (download.settled || refs.every(judged) ? { ok: true, value: true } : undefined),
+      DOWNLOAD_MS,
+    );
+    if (outcome.ok) {
+      this.#world.step(`peer ${this.name}'s routePiece judged all ${refs.length} pushed pieces`);
+      return;
+    }
+    await this.#world.fail({
+      summary: `Peer ${this.name} never finished routing the pieces pushed to it.`,
+      expected: `routePiece to settle for each of ${refs.map(refText).join(', ')}`,
+      happened: `${outcome.why}; judged: ${refs.filter(judged).map(refText).join(', ') || 'none'}`,
+      likelyCause: 'routePiece returns a promise that never settles for some pieces.',
+    });
   }
 
   /** Every file of `files` is complete and byte-identical to its source. */
@@ -328,7 +391,8 @@ export class HostedPeer {
     if (wrong.length === 0) return;
     await this.#world.fail({
       summary: `Peer ${this.name} passed ${wrong.length} piece(s) to writePiece that must never be written.`,
-      expected: 'writePiece called only with a piece whose bytes match the hash of the file it names',
+      expected:
+        'writePiece called only with a piece whose bytes match the hash of the file it names',
       happened: wrong
         .slice(0, 4)
         .map((w) => this.#describeWrite(w, files))
@@ -372,7 +436,10 @@ export class HostedPeer {
     const wrong = this.#wrongWrites(writes, files);
     return wrong.length === 0
       ? ''
-      : `Wrong writes into it: ${wrong.slice(0, 3).map((w) => this.#describeWrite(w, files)).join('; ')}.`;
+      : `Wrong writes into it: ${wrong
+          .slice(0, 3)
+          .map((w) => this.#describeWrite(w, files))
+          .join('; ')}.`;
   }
 
   /** Writes whose bytes are not the genuine bytes of the piece they name. */
@@ -398,10 +465,6 @@ export class HostedPeer {
     }
     return `writePiece(${refText(write.ref)}) with ${whose}`;
   }
-}
-
-function sameRef(a: PieceRef, b: PieceRef): boolean {
-  return a.swarmId === b.swarmId && a.fileId === b.fileId && a.index === b.index;
 }
 
 function isOk(result: unknown): boolean {

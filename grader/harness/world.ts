@@ -6,7 +6,7 @@
  */
 import { ANSWER_MS, FREEZE_PROBE_MS, HOST_START_MS, SCENARIO_MS, TEARDOWN_MS } from './bounds';
 import { type FileSpec, pieceCount, swarmIdsOf } from './data';
-import { GradeFailure, Story, type Verdict } from './failure';
+import { GradeFailure, type PeerSide, Story, type Verdict } from './failure';
 import { fileText } from './format';
 import { HostedPeer } from './hosted-peer';
 import { HostGone, type HostDeath, PeerHost } from './peer-host/host';
@@ -14,7 +14,8 @@ import type { HostEvent, HostOps, OpName, SerializedError } from './peer-host/pr
 import type { Watch } from './watch';
 
 /** The result of a bounded wait: the value, or why there is none, as a sentence. */
-export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly why: string };
+export type Outcome<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly why: string };
 
 export interface PeerOptions {
   /** Files the peer seeds from the start. @default none */
@@ -103,7 +104,8 @@ export class World {
     doing: string,
     ms = ANSWER_MS,
   ): Promise<HostOps[K]['reply']> {
-    const outcome = await this.settle(this.host.request(op, args), ms);
+    // A TODO that throws NotImplementedError does not stop set-up: the check after it fails.
+    const outcome = await this.settle(this.host.request(op, args), ms, false);
     if (outcome.ok) return outcome.value;
     return this.fail({
       summary: `The grader could not ${doing}.`,
@@ -129,8 +131,11 @@ export class World {
     return outcome.ok ? outcome.value : outcome;
   }
 
-  /** `promise`, bounded by `ms`, by the peer thread's death and by a NotImplementedError. */
-  async settle<T>(promise: Promise<T>, ms: number): Promise<Outcome<T>> {
+  /**
+   * `promise`, bounded by `ms` and by the peer thread's death, and unless told otherwise by a
+   * NotImplementedError: nothing a scenario waits for can happen after one.
+   */
+  async settle<T>(promise: Promise<T>, ms: number, stopAtTodo = true): Promise<Outcome<T>> {
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<Outcome<T>>((resolve) => {
       timer = setTimeout(() => resolve({ ok: false, why: `nothing happened within ${ms} ms` }), ms);
@@ -138,8 +143,9 @@ export class World {
     const stopped = this.host.watch.until((): Outcome<T> | undefined => {
       const death = this.host.death;
       if (death) return { ok: false, why: deathText(death) };
-      const missing = this.notImplemented();
-      if (missing) return { ok: false, why: `${missing.message}` };
+      if (stopAtTodo && this.notImplemented()) {
+        return { ok: false, why: 'the peer stopped at a TODO that is not written yet' };
+      }
       return undefined;
     });
     const done = promise.then(
@@ -193,6 +199,12 @@ export class World {
       return `${missing.message} — write that TODO first; every check of it fails until then.`;
     }
     const death = this.host.death;
+    if (death?.kind === 'crashed' && /ECONNRESET|EPIPE/.test(death.error.message)) {
+      return (
+        "a client reset its connection and its socket emitted 'error' with no listener, which " +
+        "kills the peer: give every client socket an 'error' listener in handleClient."
+      );
+    }
     if (death?.kind === 'crashed') {
       return (
         'an exception escaped your code (a listener threw, or a promise rejected with no ' +
@@ -209,28 +221,31 @@ export class World {
     return undefined;
   }
 
-  #peerSide(): string[] {
+  #peerSide(): PeerSide {
     const lines: string[] = [];
+    const frames: string[] = [];
     const death = this.host.death;
     if (death?.kind === 'crashed') {
       lines.push(`The peer thread crashed: ${death.error.name}: ${death.error.message}`);
-      for (const frame of userFrames(death.error.stack)) lines.push(`    ${frame}`);
+      frames.push(...userFrames(death.error.stack));
     } else if (death?.kind === 'froze') {
       lines.push(`The peer thread froze: it did not answer a ping within ${FREEZE_PROBE_MS} ms.`);
     } else if (death?.kind === 'exited') {
-      lines.push(`The peer thread exited with code ${death.code} (did your code call process.exit?).`);
+      lines.push(
+        `The peer thread exited with code ${death.code} (did your code call process.exit?).`,
+      );
     }
     const errors = this.events().filter((e) => e.type === 'clientError');
     for (const event of errors.slice(-3)) {
       const { name, message } = event.error;
       lines.push(`Peer ${event.peer} reported a handleClient failure: ${name}: ${message}`);
-      for (const frame of userFrames(event.error.stack).slice(0, 2)) lines.push(`    ${frame}`);
+      if (frames.length === 0) frames.push(...userFrames(event.error.stack));
     }
     if (errors.length > 3) lines.push(`  (and ${errors.length - 3} more handleClient failures)`);
     if (this.host.output.length > 0) {
       lines.push('The peer printed (last lines):', ...this.host.output.map((l) => `    | ${l}`));
     }
-    return lines;
+    return { lines, frames };
   }
 
   // ------------------------------------------------------------------------------------------

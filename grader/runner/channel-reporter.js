@@ -8,7 +8,7 @@
  */
 'use strict';
 const { createHmac } = require('node:crypto');
-const { readSync, writeSync } = require('node:fs');
+const { fstatSync, readSync, writeSync } = require('node:fs');
 const { relative } = require('node:path');
 
 const CHANNEL_FD = 3;
@@ -17,7 +17,10 @@ const MAX_FAILURE_MESSAGE_CHARS = 16 * 1024;
 /** The parent writes the key at spawn; waiting longer than this means no parent is there. */
 const KEY_WAIT_MS = 10_000;
 
-/** Sleeps synchronously: a reporter's constructor cannot await, and the key must come first. */
+/**
+ * Sleeps synchronously: a reporter's constructor cannot await, and the key must come first.
+ * @param {number} ms
+ */
 function pause(ms) {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
@@ -27,8 +30,20 @@ function isRetryable(error) {
   return error.code === 'EAGAIN' || error.code === 'EWOULDBLOCK' || error.code === 'EINTR';
 }
 
-/** Reads the first line of fd 3: 64 hex digits. */
+/**
+ * Reads the first line of fd 3: 64 hex digits. Outside a graded run fd 3 is absent or one of
+ * Node's own (an epoll or event fd, never a socket), so anything but a socket is refused.
+ */
 function readKey() {
+  let isSocket = false;
+  try {
+    isSocket = fstatSync(CHANNEL_FD).isSocket();
+  } catch {
+    // EBADF: not open at all.
+  }
+  if (!isSocket) {
+    throw new Error('channel-reporter: no results channel on fd 3; run it through npm run grade');
+  }
   const deadline = Date.now() + KEY_WAIT_MS;
   const buffer = Buffer.alloc(65);
   let length = 0;
@@ -56,7 +71,10 @@ function readKey() {
   return Buffer.from(line.slice(0, 64), 'hex');
 }
 
-/** Writes all of `data`, waiting out a full socket buffer (the parent drains it as we go). */
+/**
+ * Writes all of `data`, waiting out a full socket buffer (the parent drains it as we go).
+ * @param {Buffer} data
+ */
 function writeAll(data) {
   let offset = 0;
   while (offset < data.length) {

@@ -37,10 +37,12 @@ export interface ChildSpec {
   /** Opens the results channel on fd 3 and sends this key as its first line. */
   readonly channelKey?: Buffer;
   /**
-   * Peeks at the channel bytes so far (unverified); true means the run has said it is done, and
-   * it gets EXIT_GRACE_MS to exit before it is killed. Only shortens waiting, never scores.
+   * Bytes whose arrival on the channel means the run says it is done (unverified): it then gets
+   * EXIT_GRACE_MS to exit before it is killed. Only shortens waiting, never scores.
    */
-  readonly isComplete?: (channel: Buffer) => boolean;
+  readonly completionMarker?: string;
+  /** @default EXIT_GRACE_MS */
+  readonly exitGraceMs?: number;
 }
 
 /**
@@ -119,6 +121,8 @@ export async function runChild(spec: ChildSpec): Promise<ChildResult> {
   child.stderr?.on('data', onOutput);
 
   let graceTimer: NodeJS.Timeout | undefined;
+  const marker = spec.completionMarker === undefined ? null : Buffer.from(spec.completionMarker);
+  let lastTail = Buffer.alloc(0);
   const channel = spec.channelKey === undefined ? null : (child.stdio[CHANNEL_FD] as Duplex | null);
   if (channel !== null && spec.channelKey !== undefined) {
     // A child that dies before reading its key makes these fail; its missing records say enough.
@@ -131,9 +135,12 @@ export async function runChild(spec: ChildSpec): Promise<ChildResult> {
       }
       channelChunks.push(chunk);
       channelBytes += chunk.length;
-      if (graceTimer === undefined && spec.isComplete?.(Buffer.concat(channelChunks)) === true) {
-        graceTimer = setTimeout(() => stop('lingered'), EXIT_GRACE_MS);
+      // The marker may straddle two chunks: look at this one with the end of the last.
+      const window = Buffer.concat([lastTail, chunk]);
+      if (marker !== null && graceTimer === undefined && window.includes(marker)) {
+        graceTimer = setTimeout(() => stop('lingered'), spec.exitGraceMs ?? EXIT_GRACE_MS);
       }
+      lastTail = window.subarray(Math.max(0, window.length - (marker?.length ?? 0)));
     });
   }
 
@@ -152,7 +159,12 @@ export async function runChild(spec: ChildSpec): Promise<ChildResult> {
   // Always, also after a clean exit: whatever it left behind must not outlive the run.
   const survivors = tree === null ? [] : await tree.kill();
   if (tree !== null) running.delete(tree);
-  await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, PIPE_DRAIN_MS))]);
+  let drainTimer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    closed,
+    new Promise((resolve) => (drainTimer = setTimeout(resolve, PIPE_DRAIN_MS))),
+  ]);
+  clearTimeout(drainTimer);
   for (const stream of [child.stdout, child.stderr, channel]) stream?.destroy();
 
   return {

@@ -46,7 +46,7 @@ const RUN_CONFIG = 'grader/.grade-run.config.js';
 function runConfig(sandbox: Sandbox, limits: ChildLimits): string {
   const settings = {
     reporters: [CHANNEL_REPORTER],
-    cacheDirectory: join(sandbox.root, '.jest-cache'),
+    cacheDirectory: sandbox.cache,
     maxWorkers: JEST_WORKERS,
     // Any idle-memory limit makes Jest use worker processes even for one worker or one file.
     workerIdleMemoryLimit: limits.memoryBytes,
@@ -94,12 +94,12 @@ export async function runJest(options: JestRunOptions): Promise<JestRun> {
     },
     limits,
     channelKey: key,
-    isComplete: (channel) => channel.includes('"kind":"done"'),
+    completionMarker: '"kind":"done"',
   });
   const reading = readChannel(result.channel, key, result.channelTruncated);
   const records = reading.records.map((record) => withoutSandboxPaths(record, sandbox.root));
   const done = records.some((record) => record.kind === 'done');
-  const [outcome, reason] = describeEnd(result, done, limits);
+  const [outcome, reason] = describeEnd(result, done, limits, records);
   const anomalies =
     result.survivors.length === 0
       ? reading.anomalies
@@ -133,10 +133,15 @@ function withoutSandboxPaths(record: ChannelRecord, root: string): ChannelRecord
   }
 }
 
+/** Jest's words for a test file whose worker process died under it (jest-worker). */
+const WORKER_OUT_OF_MEMORY = /Jest worker ran out of memory/;
+const WORKER_CRASHED = /child process exceptions, exceeding retry limit|Call retries were exceeded/;
+
 function describeEnd(
   result: ChildResult,
   done: boolean,
   limits: ChildLimits,
+  records: readonly ChannelRecord[],
 ): [RunOutcome, string] {
   const seconds = (result.durationMs / 1000).toFixed(1);
   switch (result.end) {
@@ -154,6 +159,16 @@ function describeEnd(
       break;
   }
   if (done) {
+    // The run completed, but a file lost its worker: say so, its tests' results are gone.
+    for (const record of records) {
+      if (record.kind !== 'file' || record.error === null) continue;
+      if (WORKER_OUT_OF_MEMORY.test(record.error)) {
+        return ['memory-limit', `the test process ran out of memory while running ${record.file}`];
+      }
+      if (WORKER_CRASHED.test(record.error)) {
+        return ['crashed', `the test process died again and again while running ${record.file}`];
+      }
+    }
     const lingered = result.end === 'lingered' ? ' (it left handles open and was stopped)' : '';
     return ['ok', `completed in ${seconds} s${lingered}`];
   }

@@ -19,10 +19,17 @@ export const SANDBOX_COPIES = ['lab9/src', 'grader', 'tsconfig.json', 'package.j
  */
 export const SANDBOX_EXCLUDES = ['grader/cli', 'grader/runner', 'grader/test'] as const;
 
+/**
+ * Layout: `<base>/kit` is the copy (Jest's rootDir); `<base>/tmp` and `<base>/cache` sit beside
+ * it, so nothing written during a run lands where Jest looks for tests.
+ */
 export interface Sandbox {
+  /** The copy of the kit: Jest's rootDir, the type check's project folder. */
   readonly root: string;
-  /** TMPDIR of the run: whatever the student's code writes lands here and goes with it. */
+  /** TMPDIR and HOME of the run: whatever the student's code writes lands here and goes with it. */
   readonly tmp: string;
+  /** Jest's cache of this run only: no run can leave transformed code for another. */
+  readonly cache: string;
   remove(): void;
 }
 
@@ -35,7 +42,9 @@ export function createSandbox(
   peerSource: string,
   alsoExclude: readonly string[] = [],
 ): Sandbox {
-  const root = mkdtempSync(join(tmpdir(), 'lab9-grade-'));
+  const base = mkdtempSync(join(tmpdir(), 'lab9-grade-'));
+  const root = join(base, 'kit');
+  mkdirSync(root);
   const excluded = [
     ...SANDBOX_EXCLUDES.map((p) => join(kitRoot, p)),
     ...alsoExclude.map((p) => resolve(p)),
@@ -47,12 +56,15 @@ export function createSandbox(
   }
   symlinkSync(join(kitRoot, 'node_modules'), join(root, 'node_modules'), 'dir');
   writeFileSync(join(root, SANDBOX_PEER_PATH), peerSource);
-  const tmp = join(root, 'tmp');
+  const tmp = join(base, 'tmp');
+  const cache = join(base, 'cache');
   mkdirSync(tmp);
+  mkdirSync(cache);
   return {
     root,
     tmp,
-    remove: () => rmSync(root, { recursive: true, force: true, maxRetries: 3 }),
+    cache,
+    remove: () => rmSync(base, { recursive: true, force: true, maxRetries: 3 }),
   };
 }
 

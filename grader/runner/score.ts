@@ -67,7 +67,7 @@ function runStatus(status: TestStatus): TestRunStatus {
 export function cleanMessage(message: string): string {
   return stripVTControlCharacters(message)
     .split('\n')
-    .filter((line) => !/^\s+at .*(node_modules[\\/]|node:internal|<anonymous>)/.test(line))
+    .filter((line) => !/^\s+at .*(node_modules[\\/]|node:internal|\(<anonymous>\)$)/.test(line))
     .join('\n')
     .trimEnd();
 }

@@ -17,7 +17,9 @@ class PointsReporter {
   /** @param {{ rootDir: string }} globalConfig */
   constructor(globalConfig) {
     /** @type {Rubric} */
-    this.rubric = JSON.parse(readFileSync(join(globalConfig.rootDir, 'grader', 'rubric.json'), 'utf8'));
+    this.rubric = JSON.parse(
+      readFileSync(join(globalConfig.rootDir, 'grader', 'rubric.json'), 'utf8'),
+    );
     /** @type {Map<string, { status: string, message: string }>} */
     this.results = new Map();
   }
@@ -42,12 +44,15 @@ class PointsReporter {
     for (const test of tests) {
       const result = this.results.get(test.name);
       const passed = result?.status === 'passed';
-      const ran = result !== undefined && result.status !== 'pending' && result.status !== 'skipped';
+      const ran =
+        result !== undefined && result.status !== 'pending' && result.status !== 'skipped';
       possible += test.points;
       if (passed) earned += test.points;
       const mark = passed ? '\u2713' : ran ? '\u2717' : '-';
       const score = `${passed ? test.points : 0}/${test.points}`.padStart(5);
-      lines.push(`  ${mark} ${score}  ${test.part.padEnd(5)} ${test.name}${ran ? '' : '  (not run)'}`);
+      lines.push(
+        `  ${mark} ${score}  ${test.part.padEnd(5)} ${test.name}${ran ? '' : '  (not run)'}`,
+      );
       classroomTests.push({
         name: test.name,
         status: passed ? 'pass' : 'fail',

@@ -45,18 +45,17 @@ const DATA = patternBytes(4.5 * PIECE_BYTES, 42);
 const FILE = describeFile('f.bin', DATA, PIECE_BYTES);
 const PIECES = FILE.pieceHashes.length;
 
+/** A fake seeder of FILE holding the pieces `holds` (default all), answering as `answer` says. */
 async function seeder(
   peerId: string,
-  options: {
-    answer?: (request: PieceRef, count: number) => Answer;
-    holds?: number[];
-    holdGreeting?: boolean;
-  } = {},
+  {
+    answer,
+    holds,
+  }: { answer?: (request: PieceRef, count: number) => Answer; holds?: number[] } = {},
 ): Promise<FakeSeeder> {
   const files = memoryStore();
-  const holds = options.holds;
   await holdPieces(files, SWARM, FILE, DATA, (i) => holds?.includes(i) ?? true);
-  const fake = new FakeSeeder({ peerId, files, ...options });
+  const fake = new FakeSeeder({ peerId, files, ...(answer && { answer }) });
   defer(() => fake.close());
   await fake.start();
   return fake;

@@ -87,28 +87,28 @@ describe('end to end', () => {
         defer(() => files.close());
         return files;
       };
-      const rejections = new Map<string, string[]>();
       const peer = async (peerId: string, files: FileManager): Promise<Peer> => {
         const created = new Peer({ tracker, peerId, files });
         defer(() => created.stop());
-        const rejected: string[] = [];
-        rejections.set(peerId, rejected);
-        created.on('rejected', (e) => {
-          rejected.push(`${e.swarmId}/${e.fileId} piece ${e.index} from ${e.from}: ${e.reason}`);
-        });
         await created.start();
         return created;
       };
-      /** For a download that never finishes: the pieces it turned down say why. */
-      const rejectedBy = (peerId: string) => (): string => {
-        const rejected = rejections.get(peerId) ?? [];
-        return (
-          `${peerId} rejected ${rejected.length} pieces${rejected.length > 0 ? ', e.g.' : ''}\n  ` +
-          rejected.slice(0, 3).join('\n  ') +
-          (rejected.length > 0
-            ? "\nLikely cause: pieces routed by file ID alone, checked against the other swarm's a.bin."
-            : '')
-        );
+      /** Downloads every swarm; fails at the first piece `downloader` turns down, saying why. */
+      const downloadAll = (downloader: Peer, what: string): Promise<DownloadSummary[]> => {
+        const firstRejection = new Promise<never>((_, reject) => {
+          downloader.once('rejected', (e) => {
+            reject(
+              new Error(
+                `${what}: ${downloader.peerId} rejected ${e.swarmId}/${e.fileId} piece ${e.index} ` +
+                  `from ${e.from} (${e.reason}), but every peer here sends good pieces.\n` +
+                  "Likely cause: routed by file ID alone, checked against the other swarm's file.",
+              ),
+            );
+          });
+        });
+        firstRejection.catch(() => {}); // only the race below reports it
+        const downloads = Promise.all(SWARMS.map((swarmId) => downloader.download(swarmId)));
+        return bounded(Promise.race([downloads, firstRejection]), what, 15_000);
       };
 
       // Seeder-1 holds pieces i % 3 != 2 and all of train.csv; seeder-2 holds i % 3 != 0 and no
@@ -141,12 +141,7 @@ describe('end to end', () => {
 
       const thirdFiles = store('third');
       const third = await peer('third', thirdFiles);
-      const thirdSummaries = await bounded(
-        Promise.all(SWARMS.map((swarmId) => third.download(swarmId))),
-        'the third peer downloading both swarms',
-        15_000,
-        rejectedBy('third'),
-      );
+      const thirdSummaries = await downloadAll(third, 'the third peer downloading both swarms');
       await expectAllFiles('the third peer', thirdFiles);
       expect(piecesIn(thirdSummaries)).toBe(TOTAL_PIECES);
       for (const summary of thirdSummaries) {
@@ -156,11 +151,9 @@ describe('end to end', () => {
       await seeder1.stop();
       const fourthFiles = store('fourth');
       const fourth = await peer('fourth', fourthFiles);
-      const fourthSummaries = await bounded(
-        Promise.all(SWARMS.map((swarmId) => fourth.download(swarmId))),
+      const fourthSummaries = await downloadAll(
+        fourth,
         'the fourth peer downloading both swarms after seeder-1 left',
-        15_000,
-        rejectedBy('fourth'),
       );
       await expectAllFiles('the fourth peer', fourthFiles);
       expect(piecesIn(fourthSummaries)).toBe(TOTAL_PIECES);

@@ -61,7 +61,9 @@ export class PeerHost {
     };
     this.#worker = new Worker(BOOT, { eval: true, workerData, stdout: true, stderr: true });
     this.#worker.on('message', (message: HostMessage) => this.#onMessage(message));
-    this.#worker.on('error', (error) => this.#die({ kind: 'crashed', error: serializeError(error) }));
+    this.#worker.on('error', (error) =>
+      this.#die({ kind: 'crashed', error: serializeError(error) }),
+    );
     this.#worker.on('exit', (code) => this.#die({ kind: 'exited', code }));
     this.#worker.stdout.on('data', (chunk: Buffer) => this.#keepOutput(chunk));
     this.#worker.stderr.on('data', (chunk: Buffer) => this.#keepOutput(chunk));
@@ -81,7 +83,7 @@ export class PeerHost {
     if (this.#death) return Promise.reject(new HostGone(this.#death));
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      this.#pending.set(id, { resolve, reject });
       this.#worker.postMessage({ kind: 'request', id, op, ...args });
     });
   }
@@ -145,7 +147,7 @@ export class PeerHost {
   #die(death: HostDeath): void {
     if (this.#death) return;
     this.#death = death;
-    for (const { reject } of this.#pending.values()) reject(new HostGone(death));
+    for (const pending of this.#pending.values()) pending.reject(new HostGone(death));
     this.#pending.clear();
     this.watch.notify();
   }

@@ -80,17 +80,31 @@ export interface HostOps {
 export type OpName = keyof HostOps;
 
 export type HostRequest = {
-  [K in OpName]: { readonly kind: 'request'; readonly id: number; readonly op: K } & HostOps[K]['request'];
+  [K in OpName]: {
+    readonly kind: 'request';
+    readonly id: number;
+    readonly op: K;
+  } & HostOps[K]['request'];
 }[OpName];
 
 export type HostReply =
   | { readonly kind: 'reply'; readonly id: number; readonly ok: true; readonly value: unknown }
-  | { readonly kind: 'reply'; readonly id: number; readonly ok: false; readonly error: SerializedError };
+  | {
+      readonly kind: 'reply';
+      readonly id: number;
+      readonly ok: false;
+      readonly error: SerializedError;
+    };
 
 /** Things that happen in the host without being asked, in the order they happened. */
 export type HostEvent =
   | { readonly type: 'clientError'; readonly peer: string; readonly error: SerializedError }
-  | { readonly type: 'readHeld'; readonly peer: string; readonly readId: number; readonly ref: PieceRef }
+  | {
+      readonly type: 'readHeld';
+      readonly peer: string;
+      readonly readId: number;
+      readonly ref: PieceRef;
+    }
   | {
       readonly type: 'write';
       readonly peer: string;
@@ -128,13 +142,14 @@ export interface HostWorkerData {
 }
 
 export function serializeError(error: unknown): SerializedError {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
+  // Duck-typed: an error from another realm (a worker, Jest's sandbox) is no `instanceof Error`.
+  if (typeof error === 'object' && error !== null && 'message' in error) {
+    const { name, message, code, stack } = error as Record<string, unknown>;
     return {
-      name: error.name,
-      message: error.message,
+      name: typeof name === 'string' ? name : 'Error',
+      message: String(message),
       ...(typeof code === 'string' && { code }),
-      ...(error.stack !== undefined && { stack: error.stack }),
+      ...(typeof stack === 'string' && { stack }),
     };
   }
   return { name: 'thrown value', message: String(error) };

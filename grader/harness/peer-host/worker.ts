@@ -26,7 +26,6 @@ import {
   type HostOps,
   type HostRequest,
   type OpName,
-  type RouteOutcome,
   serializeError,
 } from './protocol';
 
@@ -102,7 +101,8 @@ class PipeEnd extends Duplex {
 function instrument(name: string, peer: PeerCore): void {
   const handleClient = peer.handleClient.bind(peer);
   peer.handleClient = (socket: Duplex): void => {
-    const connection = pipeKeys.get(socket) ?? (`tcp:${(socket as Socket).remotePort ?? 0}` as const);
+    const connection =
+      pipeKeys.get(socket) ?? (`tcp:${(socket as Socket).remotePort ?? 0}` as const);
     const report = (what: 'open' | 'end' | 'close'): void =>
       emit({ type: 'connection', peer: name, connection, what });
     report('open');
@@ -211,9 +211,8 @@ const handlers: Handlers = {
     return Promise.resolve(null);
   },
 
-  pipeWrite({ pipeId, chunk }) {
-    pipes.get(pipeId)?.deliver(chunk);
-    return Promise.resolve(null);
+  pipeWrite() {
+    throw new TypeError('pipeWrite is delivered by the message listener, outside any catch');
   },
 
   pipeEnd({ pipeId }) {
@@ -229,11 +228,10 @@ const handlers: Handlers = {
   async download({ name, swarmIds }) {
     const { peer } = hosted(name);
     const settled = await Promise.allSettled(swarmIds.map((swarmId) => peer.download(swarmId)));
-    return settled.map(
-      (result, i): DownloadOutcome =>
-        result.status === 'fulfilled'
-          ? { swarmId: swarmIds[i] as string, ok: true, piecesFrom: { ...result.value.piecesFrom } }
-          : { swarmId: swarmIds[i] as string, ok: false, error: serializeError(result.reason) },
+    return settled.map((result, i): DownloadOutcome =>
+      result.status === 'fulfilled'
+        ? { swarmId: swarmIds[i] as string, ok: true, piecesFrom: { ...result.value.piecesFrom } }
+        : { swarmId: swarmIds[i] as string, ok: false, error: serializeError(result.reason) },
     );
   },
 
@@ -254,7 +252,7 @@ const handlers: Handlers = {
       data: Buffer.from(data.buffer, data.byteOffset, data.byteLength),
     };
     try {
-      return { resolved: await peer.routePiece(piece) } as RouteOutcome;
+      return { resolved: await peer.routePiece(piece) };
     } catch (error) {
       return { threw: serializeError(error) };
     }
@@ -300,9 +298,24 @@ async function serve(request: HostRequest): Promise<void> {
   port.postMessage(reply);
 }
 
-port.on('message', (request: HostRequest) => void serve(request));
+port.on('message', (request: HostRequest) => {
+  if (request.op === 'pipeWrite') {
+    // Outside serve's try: a 'data' listener that throws must crash this thread, as it would
+    // crash a peer whose socket delivered the chunk.
+    pipes.get(request.pipeId)?.deliver(request.chunk);
+    port.postMessage({
+      kind: 'reply',
+      id: request.id,
+      ok: true,
+      value: null,
+    } satisfies HostMessage);
+    return;
+  }
+  void serve(request);
+});
 
 function parentPortOrThrow(): MessagePort {
-  if (!parentPort) throw new TypeError('worker.ts runs as the peer host thread, started by host.ts');
+  if (!parentPort)
+    throw new TypeError('worker.ts runs as the peer host thread, started by host.ts');
   return parentPort;
 }

@@ -90,6 +90,8 @@ export class FrameDecoder {
 
   /** Removes and returns the next `n` buffered bytes; the caller checked they are there. */
   #take(n: number): Buffer {
+    // An empty frame body may end the buffered bytes: there is no chunk left to cut it from.
+    if (n === 0) return Buffer.alloc(0);
     this.#buffered -= n;
     const first = this.#chunks[0] as Buffer;
     if (first.length > n) {

@@ -8,22 +8,11 @@ import type { EventEmitter } from 'node:events';
 /** How long a step of a test may take before it is reported as never happening. */
 export const STEP_MS = 5_000;
 
-/**
- * Resolves with `promise`, or rejects after `ms` with "`what` did not happen within ...".
- * @param state called only on timeout: what the system looked like then, for the message
- */
-export function bounded<T>(
-  promise: Promise<T>,
-  what: string,
-  ms = STEP_MS,
-  state?: () => string,
-): Promise<T> {
+/** Resolves with `promise`, or rejects after `ms` with "`what` did not happen within ...". */
+export function bounded<T>(promise: Promise<T>, what: string, ms = STEP_MS): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const seen = state ? `\n${state()}` : '';
-      reject(new Error(`${what} did not happen within ${ms} ms${seen}`));
-    }, ms);
+    timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

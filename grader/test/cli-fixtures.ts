@@ -1,0 +1,106 @@
+/**
+ * Builders for the grading tool's tests (grader/test/cli*.test.ts): tiny .zip and .tar.gz
+ * archives written byte by byte, so a test can make entries no archiver would (`../x`,
+ * absolute paths, symbolic links), and temporary folders removed after each test.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { crc32, gzipSync } from 'node:zlib';
+
+export interface FixtureEntry {
+  readonly path: string;
+  /** File contents, or a symbolic link's target with `symlink`. Absent for a folder. */
+  readonly data?: string;
+  readonly symlink?: boolean;
+}
+
+/** A stored (uncompressed) zip; symbolic links carry Unix mode 0120777 as Info-ZIP writes. */
+export function makeZip(entries: readonly FixtureEntry[]): Buffer {
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const entry of entries) {
+    const name = Buffer.from(entry.path, 'utf8');
+    const data = Buffer.from(entry.data ?? '', 'utf8');
+    const crc = crc32(data);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4);
+    local.writeUInt16LE(0x800, 6);
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(data.length, 18);
+    local.writeUInt32LE(data.length, 22);
+    local.writeUInt16LE(name.length, 26);
+    const mode = entry.symlink === true ? 0o120777 : entry.data === undefined ? 0o040755 : 0o100644;
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE((3 << 8) | 20, 4);
+    central.writeUInt16LE(20, 6);
+    central.writeUInt16LE(0x800, 8);
+    central.writeUInt32LE(crc, 16);
+    central.writeUInt32LE(data.length, 20);
+    central.writeUInt32LE(data.length, 24);
+    central.writeUInt16LE(name.length, 28);
+    central.writeUInt32LE((mode << 16) >>> 0, 38);
+    central.writeUInt32LE(offset, 42);
+    locals.push(local, name, data);
+    centrals.push(central, name);
+    offset += local.length + name.length + data.length;
+  }
+  const directory = Buffer.concat(centrals);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(entries.length, 8);
+  end.writeUInt16LE(entries.length, 10);
+  end.writeUInt32LE(directory.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, directory, end]);
+}
+
+function tarHeader(entry: FixtureEntry, size: number): Buffer {
+  const header = Buffer.alloc(512);
+  const put = (text: string, at: number, length: number): void => {
+    header.write(text.slice(0, length), at, length, 'utf8');
+  };
+  const octal = (value: number, length: number): string =>
+    `${value.toString(8).padStart(length - 1, '0')}\0`;
+  put(entry.path, 0, 100);
+  put(octal(entry.data === undefined ? 0o755 : 0o644, 8), 100, 8);
+  put(octal(0, 8), 108, 8);
+  put(octal(0, 8), 116, 8);
+  put(octal(size, 12), 124, 12);
+  put(octal(0, 12), 136, 12);
+  put(' '.repeat(8), 148, 8);
+  put(entry.symlink === true ? '2' : entry.data === undefined ? '5' : '0', 156, 1);
+  if (entry.symlink === true) put(entry.data ?? '', 157, 100);
+  put('ustar\0', 257, 6);
+  put('00', 263, 2);
+  const sum = header.reduce((total, byte) => total + byte, 0);
+  put(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8);
+  return header;
+}
+
+/** A gzipped ustar archive (names up to 100 bytes, which is all the tests need). */
+export function makeTarGz(entries: readonly FixtureEntry[]): Buffer {
+  const blocks: Buffer[] = [];
+  for (const entry of entries) {
+    const data =
+      entry.symlink === true || entry.data === undefined
+        ? Buffer.alloc(0)
+        : Buffer.from(entry.data);
+    blocks.push(
+      tarHeader(entry, data.length),
+      data,
+      Buffer.alloc((512 - (data.length % 512)) % 512),
+    );
+  }
+  blocks.push(Buffer.alloc(1024));
+  return gzipSync(Buffer.concat(blocks));
+}
+
+/** A fresh temporary folder; the returned function removes it (register it in afterEach). */
+export function tempDir(prefix: string): { path: string; remove: () => void } {
+  const path = mkdtempSync(join(tmpdir(), `lab9-${prefix}-`));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}

@@ -1,0 +1,200 @@
+/**
+ * `npm run grade` end to end, as a TA runs it: on a small stand-in kit (this repository's
+ * lab9/src with a two-file suite and rubric, so it takes seconds), then once on the real grader
+ * suites with the reference solution and the template, when grader/rubric.json exists.
+ * Everything else about grading is tested piece by piece in the other cli-*.test.ts files.
+ */
+import { execFile } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { main } from '../cli/grade';
+import { GradescopeResultsSchema } from '../runner/results';
+import { makeZip, tempDir } from './cli-fixtures';
+
+const REPO = join(__dirname, '..', '..');
+const TSX = join(REPO, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+const GRADE = join(REPO, 'grader', 'cli', 'grade.ts');
+const HAS_RUBRIC = existsSync(join(REPO, 'grader', 'rubric.json'));
+
+let tmp: { path: string; remove: () => void };
+beforeEach(() => {
+  tmp = tempDir('cli');
+});
+afterEach(() => tmp.remove());
+
+async function grade(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [TSX, GRADE, ...args], {
+      cwd: tmp.path,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: failed.code ?? -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
+  }
+}
+
+/** A kit with the real lab9/src and harness, and a two-test suite instead of the real ones. */
+function standInKit(root: string): void {
+  for (const part of [
+    'lab9/src',
+    'grader/harness',
+    'grader/rubric.ts',
+    'tsconfig.json',
+    'package.json',
+  ]) {
+    cpSync(join(REPO, part), join(root, part), { recursive: true });
+  }
+  symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'), 'dir');
+  mkdirSync(join(root, 'grader', 'suites'));
+  writeFileSync(
+    join(root, 'grader', 'jest.config.js'),
+    `module.exports = {
+      rootDir: '..',
+      testEnvironment: 'node',
+      transform: { '^.+\\\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
+      testMatch: ['<rootDir>/grader/suites/**/*.test.ts'],
+    };\n`,
+  );
+  writeFileSync(
+    join(root, 'grader', 'suites', 'routing.test.ts'),
+    `import { MessageType } from '../../lab9/src/protocol/message-types';
+    import { Tracker } from '../../lab9/src/tracker/tracker';
+    import { loadPeerClass } from '../harness/implementation';
+    describe('1 peer, no routes', () => {
+      test('routePiece rejects a piece of an unknown swarm', async () => {
+        const peer = new (loadPeerClass())({ tracker: new Tracker() });
+        try {
+          const piece = { type: MessageType.Piece, swarmId: 's', fileId: 'f', index: 0, data: Buffer.alloc(1) } as const;
+          await expect(peer.routePiece(piece)).resolves.toMatchObject({ ok: false, code: 'ERR_UNKNOWN_SWARM' });
+        } finally {
+          await peer.stop();
+        }
+      });
+    });\n`,
+  );
+  writeFileSync(
+    join(root, 'grader', 'suites', 'seed.test.ts'),
+    `test('the run gets its seed', () => { expect(process.env.LAB9_SEED).toBe('41'); });\n`,
+  );
+  writeFileSync(
+    join(root, 'grader', 'rubric.json'),
+    JSON.stringify({
+      lab: 'Lab 9 (stand-in)',
+      suites: [
+        {
+          file: 'grader/suites/routing.test.ts',
+          visibility: 'visible',
+          tests: [
+            {
+              id: 'routing.unknown-swarm',
+              name: '1 peer, no routes routePiece rejects a piece of an unknown swarm',
+              points: 3,
+              part: '9B',
+            },
+          ],
+        },
+        {
+          file: 'grader/suites/seed.test.ts',
+          visibility: 'hidden',
+          tests: [{ id: 'seed.given', name: 'the run gets its seed', points: 1, part: '9A' }],
+        },
+      ],
+    }),
+  );
+}
+
+describe('npm run grade', () => {
+  test('usage errors exit with 2 and say what is wrong; --help exits with 0', async () => {
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const stdout = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      standInKit(join(tmp.path, 'kit'));
+      expect(await main(['--kit', join(tmp.path, 'kit'), join(tmp.path, 'missing')])).toBe(2);
+      expect(stderr).toHaveBeenCalledWith(
+        expect.stringMatching(/^error: no such file or folder: /),
+      );
+      expect(await main(['--kit', join(tmp.path, 'kit'), '--jobs', '0', 'x'])).toBe(2);
+      expect(await main(['--kit', join(tmp.path, 'nowhere'), 'x'])).toBe(2);
+      expect(stderr).toHaveBeenCalledWith(expect.stringMatching(/rubric\.json does not exist/));
+      expect(await main(['--help'])).toBe(0);
+    } finally {
+      stderr.mockRestore();
+      stdout.mockRestore();
+    }
+  });
+
+  test('grades the solution, the template, a zip and a file that does not compile on a stand-in kit', async () => {
+    const kit = join(tmp.path, 'kit');
+    standInKit(kit);
+    const subs = join(tmp.path, 'subs');
+    mkdirSync(subs);
+    const solution = readFileSync(join(REPO, 'solution', 'peer.ts'), 'utf8');
+    writeFileSync(
+      join(subs, 'zipped.zip'),
+      makeZip([{ path: 'lab9-zed/' }, { path: 'lab9-zed/peer.ts', data: solution }]),
+    );
+    mkdirSync(join(subs, 'broken'));
+    writeFileSync(join(subs, 'broken', 'peer.ts'), "export const x: number = 'one';\n");
+
+    const out = join(tmp.path, 'out');
+    const result = await grade([
+      '--kit',
+      kit,
+      '--out',
+      out,
+      '--seed',
+      '41',
+      join(REPO, 'solution'),
+      join(REPO, 'lab9'),
+      subs,
+    ]);
+    expect(result.stderr).toMatch(/Grading 4 submissions · 1 run each · seed 41/);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^solution +4 +4 +ok +–$/m);
+    expect(result.stdout).toMatch(/^lab9 +1 +4 +ok +routing\.unknown-swarm$/m);
+    expect(result.stdout).toMatch(/^broken +0 +4 +compile-error +none ran/m);
+    expect(result.stdout).toMatch(/^zipped +4 +4 +ok +–$/m);
+
+    expect(readFileSync(join(out, 'grades.csv'), 'utf8')).toBe(
+      [
+        'submission,score,max,status,routing.unknown-swarm,seed.given',
+        'solution,4,4,ok,3,1',
+        'lab9,1,4,ok,0,1',
+        'broken,0,4,compile-error,0,0',
+        'zipped,4,4,ok,3,1',
+        '',
+      ].join('\n'),
+    );
+    const template = readFileSync(join(out, 'lab9', 'feedback.md'), 'utf8');
+    expect(template).toContain('Peer.routePiece (9B)');
+    expect(template).toContain('this is your TODO in lab9/src/peer/peer.ts');
+    expect(readFileSync(join(out, 'broken', 'feedback.md'), 'utf8')).toContain(
+      "peer.ts:1:14 - error TS2322: Type 'string' is not assignable to type 'number'.",
+    );
+    for (const name of ['solution', 'lab9', 'broken', 'zipped']) {
+      const json: unknown = JSON.parse(readFileSync(join(out, name, 'results.json'), 'utf8'));
+      expect(GradescopeResultsSchema.safeParse(json).success).toBe(true);
+    }
+  }, 180_000);
+
+  (HAS_RUBRIC ? test : test.skip)(
+    HAS_RUBRIC
+      ? 'the real suites give the reference solution full marks and the template none'
+      : 'the real suites (skipped: grader/rubric.json does not exist yet)',
+    async () => {
+      const out = join(tmp.path, 'out');
+      const result = await grade(['--out', out, join(REPO, 'solution'), join(REPO, 'lab9')]);
+      expect(result.code).toBe(0);
+      const rows = readFileSync(join(out, 'grades.csv'), 'utf8')
+        .split('\n')
+        .map((l) => l.split(','));
+      const [, solution, template] = rows;
+      expect(solution?.slice(0, 4)).toEqual(['solution', solution?.[2], solution?.[2], 'ok']);
+      expect(template?.slice(0, 2)).toEqual(['lab9', '0']);
+    },
+    600_000,
+  );
+});
