@@ -313,6 +313,7 @@ export class TcpClient extends Client {
         socket.once('close', () => reject(new Error('the connection closed before it opened')));
       }),
       TEARDOWN_MS,
+      false,
     );
     if (!connected.ok) {
       return world.fail({

@@ -30,8 +30,8 @@ export class World {
   /** Events before this index belong to earlier scenarios of the same host. */
   readonly #firstEvent: number;
   readonly #cleanup: (() => Promise<void> | void)[] = [];
-  /** A NotImplementedError seen outside host events (a routePiece result, a download's end). */
-  #notImplemented: SerializedError | undefined;
+  /** Errors the student's code threw that reached the scenario outside host events. */
+  readonly #thrown: SerializedError[] = [];
 
   constructor(host: PeerHost) {
     this.host = host;
@@ -185,12 +185,12 @@ export class World {
         return event.error;
       }
     }
-    return this.#notImplemented;
+    return this.#thrown.find((error) => error.code === 'ERR_NOT_IMPLEMENTED');
   }
 
-  /** Records a NotImplementedError seen outside host events (routePiece's, a download's). */
+  /** Records an error the student's code threw (routePiece's, a download's end). */
   sawError(error: SerializedError): void {
-    if (error.code === 'ERR_NOT_IMPLEMENTED') this.#notImplemented ??= error;
+    this.#thrown.push(error);
   }
 
   #overridingCause(): string | undefined {
@@ -242,6 +242,7 @@ export class World {
       if (frames.length === 0) frames.push(...userFrames(event.error.stack));
     }
     if (errors.length > 3) lines.push(`  (and ${errors.length - 3} more handleClient failures)`);
+    for (const error of this.#thrown) if (frames.length === 0) frames.push(...userFrames(error.stack));
     if (this.host.output.length > 0) {
       lines.push('The peer printed (last lines):', ...this.host.output.map((l) => `    | ${l}`));
     }
