@@ -30,6 +30,8 @@ export class Peer extends PeerCore {
 
     const send = (message: Message): void => {
       if (socket.destroyed || !socket.writable) return;
+      // A PIECE comes as [header, data]: written corked, they leave in one write and the
+      // piece is never copied into a frame-sized Buffer (encodeFrame would copy it).
       socket.cork();
       let flushed = true;
       for (const chunk of encodeFrameChunks(message)) flushed = socket.write(chunk);

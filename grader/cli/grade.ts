@@ -6,9 +6,9 @@
  * Exit code: 0 when grading ran, whatever the scores; 2 for a bad command line or kit.
  */
 import { randomInt } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadRubric, rubricTests } from '../rubric';
 import { killAllChildren } from '../runner/child';
@@ -21,9 +21,14 @@ import {
   OUTPUT_FLOOD_FACTOR,
   SEED_MODULUS,
 } from '../runner/limits';
-import { writeGradesCsv, writeSubmissionReport } from '../runner/report';
+import { submissionFiles, writeGradesCsv, writeSubmissionReport } from '../runner/report';
 import { gradeWithoutRuns } from '../runner/score';
-import { expandSubmissions, type Submission, UsageError } from '../runner/submission';
+import {
+  expandSubmissions,
+  type Submission,
+  submissionName,
+  UsageError,
+} from '../runner/submission';
 import { createProgress } from './progress';
 import { renderTable } from './table';
 
@@ -42,6 +47,7 @@ interface Options {
   readonly seed?: number;
   readonly keepSandboxes?: boolean;
   readonly kit?: string;
+  readonly gradescope?: string;
 }
 
 function positiveInt(name: string, max = Number.MAX_SAFE_INTEGER) {
@@ -112,6 +118,11 @@ export function buildProgram(): Command {
       seedArg,
     )
     .option(
+      '--gradescope <results.json>',
+      'grade exactly one submission, the argument itself even if it holds no peer.ts, and copy ' +
+        'its results.json here too (Gradescope: /autograder/results/results.json)',
+    )
+    .option(
       '--keep-sandboxes',
       'leave the sandboxes in the temporary folder (debugging the grader)',
     )
@@ -142,6 +153,24 @@ changed between runs are listed (usually a race in the student's code).
 
 Exit code: 0 when grading ran, whatever the scores; 2 for a bad command line or a kit without
 grader/rubric.json.`;
+
+/**
+ * --gradescope: the one argument is one submission. A folder is graded as it is (one without a
+ * peer.ts scores 0 as invalid, with where it was looked for), never as a folder of submissions.
+ */
+function oneSubmission(args: readonly string[]): Submission {
+  const [arg] = args;
+  if (args.length !== 1 || arg === undefined) {
+    throw new UsageError(`--gradescope grades exactly one submission, not ${args.length}`);
+  }
+  const path = resolve(arg);
+  if (existsSync(path) && statSync(path).isDirectory()) {
+    return { name: submissionName(path), path, kind: 'folder' };
+  }
+  const [submission] = expandSubmissions([arg]);
+  if (submission === undefined) throw new UsageError(`${arg} holds no submission`);
+  return submission;
+}
 
 /** Runs `work` on every item, at most `limit` at once; results in item order. */
 async function mapConcurrent<T, R>(
@@ -186,7 +215,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     const rubric = loadRubric(kitRoot);
     tests = rubricTests(rubric);
     lab = rubric.lab;
-    submissions = expandSubmissions(program.args);
+    submissions =
+      options.gradescope === undefined
+        ? expandSubmissions(program.args)
+        : [oneSubmission(program.args)];
   } catch (error) {
     process.stderr.write(`error: ${(error as Error).message}\n`);
     return EXIT_USAGE;
@@ -250,6 +282,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   });
   progress.stop();
   writeGradesCsv(outDir, reports, tests);
+  const [only] = reports;
+  if (options.gradescope !== undefined && only !== undefined) {
+    const target = resolve(options.gradescope);
+    mkdirSync(dirname(target), { recursive: true });
+    copyFileSync(join(outDir, submissionFiles(only).results), target);
+  }
   process.stdout.write(`\n${renderTable(reports)}`);
   const shownOut = relative(process.cwd(), outDir) || '.';
   process.stdout.write(

@@ -19,5 +19,8 @@ export const HOST_START_MS = 10_000;
 /** Stopping a peer or closing a socket the harness opened; past this the peer thread is replaced. */
 export const TEARDOWN_MS = 2000;
 
-/** Jest's bound on one scenario: above the sum of its bounded waits, so a harness message wins. */
-export const SCENARIO_MS = 20_000;
+/**
+ * Jest's bound on one scenario: above its longest failure path (a download's bound, then the
+ * freeze probe), so the harness's message always wins; cleanup runs after it, in afterEach.
+ */
+export const SCENARIO_MS = 10_000;

@@ -345,27 +345,52 @@ export class HostedPeer {
   }
 
   /**
-   * Waits until routePiece has judged every piece of `refs` (rejected it, or written it), or
-   * `download` ended: the precondition for checking that none of them was written.
+   * Pieces pushed to the peer during `download` must each be rejected by routePiece (resolve
+   * `{ ok: false }`) and never reach writePiece. Waits until routePiece settled for each, or the
+   * download ended.
    */
-  async waitUntilJudged(refs: readonly PieceRef[], download: Download): Promise<void> {
-    const judged = (ref: PieceRef): boolean =>
-      this.rejections().some((r) => sameRef(r.ref, ref)) ||
-      this.writes().some((w) => sameRef(w.ref, ref));
-    const outcome = await this.#world.waitFor(
+  async expectPushedRejected(
+    pieces: readonly PieceMessage[],
+    download: Download,
+    files: readonly FileSpec[],
+    likelyCause: string,
+  ): Promise<void> {
+    const outcomeOf = (ref: PieceRef): RouteOutcome | undefined =>
+      this.#world
+        .events()
+        .flatMap((e) =>
+          e.type === 'routed' && e.peer === this.name && sameRef(e.ref, ref) ? [e] : [],
+        )
+        .at(0)?.outcome;
+    const waited = await this.#world.waitFor(
       this.#world.host.watch,
-      () => (download.settled || refs.every(judged) ? { ok: true, value: true } : undefined),
+      () =>
+        download.settled || pieces.every((p) => outcomeOf(p) !== undefined)
+          ? { ok: true, value: true }
+          : undefined,
       DOWNLOAD_MS,
     );
-    if (outcome.ok) {
-      this.#world.step(`peer ${this.name}'s routePiece judged all ${refs.length} pushed pieces`);
-      return;
+    const accepted = pieces.flatMap((piece) => {
+      const outcome = outcomeOf(piece);
+      if (!outcome || 'threw' in outcome || !isOk(outcome.resolved)) return [];
+      return [`${refText(piece)}: routePiece resolved ${JSON.stringify(outcome.resolved)}`];
+    });
+    const unsettled = pieces.filter((piece) => outcomeOf(piece) === undefined).map(refText);
+    if (waited.ok && accepted.length === 0 && unsettled.length === 0) {
+      this.#world.step(
+        `peer ${this.name}'s routePiece rejected all ${pieces.length} pushed pieces`,
+      );
+      return this.expectGenuineWrites(files, likelyCause);
     }
     await this.#world.fail({
-      summary: `Peer ${this.name} never finished routing the pieces pushed to it.`,
-      expected: `routePiece to settle for each of ${refs.map(refText).join(', ')}`,
-      happened: `${outcome.why}; judged: ${refs.filter(judged).map(refText).join(', ') || 'none'}`,
-      likelyCause: 'routePiece returns a promise that never settles for some pieces.',
+      summary: `Peer ${this.name} did not reject every piece pushed to it.`,
+      expected: `routePiece to resolve { ok: false, code, reason } for each of ${pieces.map(refText).join(', ')}`,
+      happened:
+        [
+          ...accepted,
+          ...(unsettled.length > 0 ? [`no outcome for ${unsettled.join(', ')}`] : []),
+        ].join('; ') + (waited.ok ? '' : ` (${waited.why})`),
+      likelyCause,
     });
   }
 

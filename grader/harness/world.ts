@@ -1,15 +1,17 @@
 /**
  * One scenario's world: its story, its cleanup stack, the peer host thread its peers run in, and
- * the bounded waits that turn "did not happen" into a failure message that teaches. Suites call
- * `scenario(name, story)` instead of `test`. Below: peer-host/, clients.ts, fake-seeder.ts.
- * Above: grader/suites/*.test.ts, which only tell stories.
+ * the bounded waits that turn "did not happen" into a failure message that teaches.
+ * Below: peer-host/, hosted-peer.ts, clients.ts, fake-seeder.ts. Above: scenario.ts, which gives
+ * each graded test a fresh World, and the suites, which use it to tell their stories.
  */
-import { ANSWER_MS, FREEZE_PROBE_MS, HOST_START_MS, SCENARIO_MS, TEARDOWN_MS } from './bounds';
+import { relative } from 'node:path';
+import { ANSWER_MS, FREEZE_PROBE_MS, HOST_START_MS, TEARDOWN_MS } from './bounds';
 import { type FileSpec, pieceCount, swarmIdsOf } from './data';
 import { GradeFailure, type PeerSide, Story, type Verdict } from './failure';
 import { fileText } from './format';
 import { HostedPeer } from './hosted-peer';
-import { HostGone, type HostDeath, PeerHost } from './peer-host/host';
+import { REPO_ROOT, peerModulePath } from './implementation';
+import { HostGone, type HostDeath, type PeerHost } from './peer-host/host';
 import type { HostEvent, HostOps, OpName, SerializedError } from './peer-host/protocol';
 import type { Watch } from './watch';
 
@@ -27,11 +29,15 @@ export interface PeerOptions {
 export class World {
   readonly story = new Story();
   readonly host: PeerHost;
+  /** Set when a peer could not be stopped: the host may hold anything now, it must go. */
+  hostBroken = false;
   /** Events before this index belong to earlier scenarios of the same host. */
   readonly #firstEvent: number;
   readonly #cleanup: (() => Promise<void> | void)[] = [];
   /** Errors the student's code threw that reached the scenario outside host events. */
   readonly #thrown: SerializedError[] = [];
+  /** Set when the Peer class could not even be loaded: no other cause applies then. */
+  #loadFailed = false;
 
   constructor(host: PeerHost) {
     this.host = host;
@@ -50,6 +56,21 @@ export class World {
   /** Host events of this scenario. */
   events(): HostEvent[] {
     return this.host.events.slice(this.#firstEvent);
+  }
+
+  /** Readies the host: loads the Peer class in a new thread, or clears what an earlier scenario left. */
+  async start(): Promise<void> {
+    const outcome = await this.settle(this.host.request('reset', {}), HOST_START_MS, false);
+    if (outcome.ok) return;
+    this.#loadFailed = true;
+    await this.fail({
+      summary: 'The Peer under test could not be loaded.',
+      expected: `${relative(REPO_ROOT, peerModulePath())} to load and export a class named Peer`,
+      happened: outcome.why,
+      likelyCause:
+        'the module throws while it is loaded (a statement at its top level, an import that ' +
+        'fails) or does not export `class Peer`; `npx tsc --noEmit -p .` and `npm test` show why.',
+    });
   }
 
   // ------------------------------------------------------------------------------------------
@@ -194,6 +215,7 @@ export class World {
   }
 
   #overridingCause(): string | undefined {
+    if (this.#loadFailed) return undefined;
     const missing = this.notImplemented();
     if (missing) {
       return `${missing.message} — write that TODO first; every check of it fails until then.`;
@@ -242,7 +264,8 @@ export class World {
       if (frames.length === 0) frames.push(...userFrames(event.error.stack));
     }
     if (errors.length > 3) lines.push(`  (and ${errors.length - 3} more handleClient failures)`);
-    for (const error of this.#thrown) if (frames.length === 0) frames.push(...userFrames(error.stack));
+    for (const error of this.#thrown)
+      if (frames.length === 0) frames.push(...userFrames(error.stack));
     if (this.host.output.length > 0) {
       lines.push('The peer printed (last lines):', ...this.host.output.map((l) => `    | ${l}`));
     }
@@ -264,10 +287,10 @@ export class World {
     }
   }
 
-  /** Awaits `promise`, at most TEARDOWN_MS; a host that cannot stop a peer is replaced. */
+  /** Awaits `promise`, at most TEARDOWN_MS; a host that cannot stop a peer must be replaced. */
   async #teardown(promise: Promise<unknown>): Promise<void> {
-    const outcome = await this.settle(promise, TEARDOWN_MS);
-    if (!outcome.ok) tainted = true;
+    const outcome = await this.settle(promise, TEARDOWN_MS, false);
+    if (!outcome.ok) this.hostBroken = true;
   }
 }
 
@@ -298,64 +321,4 @@ function userFrames(stack: string | undefined): string[] {
         !line.includes('/grader/harness/'),
     )
     .slice(0, 3);
-}
-
-// --------------------------------------------------------------------------------------------
-// Scenarios: one host thread per suite file, replaced after any scenario that failed, so that a
-// broken peer (a stuck promise chain, a leaked listener) can cost only the scenario that broke it.
-
-let sharedHost: PeerHost | undefined;
-/** Set when a scenario failed or could not tear down: the next one gets a fresh host. */
-let tainted = false;
-let active: World | undefined;
-let hooksInstalled = false;
-
-async function freshWorld(): Promise<World> {
-  if (sharedHost && (tainted || sharedHost.death)) {
-    await sharedHost.close();
-    sharedHost = undefined;
-  }
-  tainted = false;
-  sharedHost ??= new PeerHost();
-  const world = new World(sharedHost);
-  await world.ask('reset', {}, 'start the peer host thread (load your Peer class)', HOST_START_MS);
-  return world;
-}
-
-function installHooks(): void {
-  if (hooksInstalled) return;
-  hooksInstalled = true;
-  // Only a scenario that Jest abandoned (its own timeout) is still active here.
-  afterEach(async () => {
-    if (!active) return;
-    tainted = true;
-    await active.dispose();
-    active = undefined;
-  });
-  afterAll(async () => {
-    await sharedHost?.close();
-    sharedHost = undefined;
-  });
-}
-
-/** A graded test: `story` gets a fresh World whose peers, sockets and servers are closed after it. */
-export function scenario(name: string, story: (world: World) => Promise<void>): void {
-  installHooks();
-  test(
-    name,
-    async () => {
-      const world = await freshWorld();
-      active = world;
-      try {
-        await story(world);
-      } catch (error) {
-        tainted = true;
-        throw error;
-      } finally {
-        await world.dispose();
-        active = undefined;
-      }
-    },
-    SCENARIO_MS,
-  );
 }

@@ -2,8 +2,10 @@
 /**
  * Jest reporter for the student self-check: after the run, one line per rubric test with its
  * points, the total of the visible (public) tests, and how many hidden points remain.
- * With LAB9_CLASSROOM=1 and GITHUB_OUTPUT set (GitHub Actions), it also writes the result in
- * the format of GitHub Classroom's autograding reporter. Plain JS: Jest loads reporters untransformed.
+ * With LAB9_CLASSROOM=1 and GITHUB_OUTPUT set (GitHub Actions), it also writes the step output
+ * `result`: base64 of `{ version: 1, status: 'pass' | 'fail', max_score, tests: [{ name, status:
+ * 'pass' | 'fail', score, message }] }`, what classroom-resources/autograding-grading-reporter@v1
+ * reads (see scripts/student-kit/classroom.yml). Plain JS: Jest loads reporters untransformed.
  */
 'use strict';
 const { appendFileSync, readFileSync } = require('node:fs');
@@ -11,7 +13,7 @@ const { join } = require('node:path');
 const { stripVTControlCharacters } = require('node:util');
 
 /** @typedef {{ id: string, name: string, points: number, part: string }} RubricTest */
-/** @typedef {{ lab: string, hiddenPoints?: number, suites: { file: string, visibility: string, tests: RubricTest[] }[] }} Rubric */
+/** @typedef {{ lab: string, hiddenTests?: number, hiddenPoints?: number, suites: { file: string, visibility: string, tests: RubricTest[] }[] }} Rubric */
 
 class PointsReporter {
   /** @param {{ rootDir: string }} globalConfig */
@@ -60,12 +62,16 @@ class PointsReporter {
         message: passed ? '' : firstLines(result?.message ?? 'not run', 12),
       });
     }
-    const hidden = this.rubric.hiddenPoints ?? 0;
+    const hiddenPoints = this.rubric.hiddenPoints ?? 0;
+    const hiddenTests = this.rubric.hiddenTests;
+    const hidden =
+      hiddenPoints > 0
+        ? ` · ${hiddenTests === undefined ? '' : `${hiddenTests} `}hidden tests worth ` +
+          `${hiddenPoints} more points run after you submit`
+        : '';
     process.stdout.write(
       `\n${this.rubric.lab} — self-check (public tests)\n${lines.join('\n')}\n` +
-        `  Public tests: ${earned}/${possible} points` +
-        (hidden > 0 ? ` · hidden tests worth ${hidden} more points run after you submit` : '') +
-        '\n\n',
+        `  Public tests: ${earned}/${possible} points${hidden}\n\n`,
     );
     const output = process.env.GITHUB_OUTPUT;
     if (process.env.LAB9_CLASSROOM === '1' && output) {

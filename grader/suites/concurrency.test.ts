@@ -7,7 +7,7 @@ import { encodeFrame } from '../../lab9/src/protocol/frame-codec';
 import { MessageType } from '../../lab9/src/protocol/message-types';
 import { PipeClient, TcpClient, fetchWholeFile } from '../harness/clients';
 import { fileSpec, pieceCount, pieceRef } from '../harness/data';
-import { scenario } from '../harness/world';
+import { scenario } from '../harness/scenario';
 
 const FILE = fileSpec('s1', 'movie.bin', { pieces: 8 });
 

@@ -7,7 +7,7 @@ import { encodeFrame } from '../../lab9/src/protocol/frame-codec';
 import { type Message, MessageType } from '../../lab9/src/protocol/message-types';
 import { PipeClient } from '../harness/clients';
 import { fileSpec, pieceCount, pieceRef } from '../harness/data';
-import { scenario } from '../harness/world';
+import { scenario } from '../harness/scenario';
 
 const A_BIN = fileSpec('s1', 'a.bin', { pieces: 6 });
 const B_BIN = fileSpec('s1', 'b.bin', { pieces: 4, lastPiece: 10 });

@@ -7,7 +7,7 @@ import { encodeFrame } from '../../lab9/src/protocol/frame-codec';
 import { MessageType, WireErrorCode } from '../../lab9/src/protocol/message-types';
 import { PipeClient, TcpClient } from '../harness/clients';
 import { fileSpec, pieceMessage, pieceRef } from '../harness/data';
-import { scenario } from '../harness/world';
+import { scenario } from '../harness/scenario';
 
 const A_BIN = fileSpec('s1', 'a.bin', { pieces: 4, lastPiece: 1000 });
 const B_BIN = fileSpec('s1', 'b.bin', { pieces: 2 });

@@ -8,7 +8,7 @@ import type { PieceMessage } from '../../lab9/src/protocol/message-types';
 import { FakeSeeder } from '../harness/fake-seeder';
 import { type FileSpec, fileSpec, pieceBytes, pieceMessage, pieceRef } from '../harness/data';
 import { refText } from '../harness/format';
-import { scenario } from '../harness/world';
+import { scenario } from '../harness/scenario';
 
 const NEVER_WRITE =
   'routePiece must reject every piece it cannot place and verify the hash of every other one ' +
@@ -40,8 +40,7 @@ scenario(
     const honest = await FakeSeeder.start(world, 'HONEST', { files, gated: true });
     const peer = await world.peer('D');
     const download = peer.startDownload(['s1']);
-    await peer.waitUntilJudged(pushed, download);
-    await peer.expectGenuineWrites(files, NEVER_WRITE);
+    await peer.expectPushedRejected(pushed, download, files, NEVER_WRITE);
     honest.open();
     await peer.expectDownloaded(download, files, NEVER_WRITE);
   },

@@ -9,7 +9,7 @@ import { type PieceMessage, type PieceRef } from '../../lab9/src/protocol/messag
 import { FakeSeeder } from '../harness/fake-seeder';
 import { type FileSpec, fileSpec, pieceBytes, pieceCount, pieceMessage } from '../harness/data';
 import { refText } from '../harness/format';
-import { scenario } from '../harness/world';
+import { scenario } from '../harness/scenario';
 
 const S1_A = fileSpec('s1', 'a.bin', { pieces: 3 });
 const S2_A = fileSpec('s2', 'a.bin', { pieces: 3 });

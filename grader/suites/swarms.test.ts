@@ -4,7 +4,7 @@
  * downloads two overlapping swarms from two seeders at once; a downloaded file is served on.
  */
 import { fileSpec } from '../harness/data';
-import { scenario } from '../harness/world';
+import { scenario } from '../harness/scenario';
 
 const ONE_12 = fileSpec('1', '12', { pieces: 8 });
 const ONE_A = fileSpec('1', 'a.bin', { pieces: 8, lastPiece: 333 });

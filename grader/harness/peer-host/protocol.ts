@@ -114,6 +114,13 @@ export type HostEvent =
       readonly sha256: string;
     }
   | {
+      /** routePiece settled for a piece (any caller: a download, or the test directly). */
+      readonly type: 'routed';
+      readonly peer: string;
+      readonly ref: PieceRef;
+      readonly outcome: RouteOutcome;
+    }
+  | {
       readonly type: 'rejected';
       readonly peer: string;
       readonly ref: PieceRef;

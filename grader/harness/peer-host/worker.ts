@@ -10,7 +10,8 @@ import { Duplex } from 'node:stream';
 import { type MessagePort, parentPort } from 'node:worker_threads';
 import type { Clock } from '../../../lab9/src/peer/clock';
 import type { PeerCore } from '../../../lab9/src/peer/peer-core';
-import { MessageType } from '../../../lab9/src/protocol/message-types';
+import type { RouteResult } from '../../../lab9/src/peer/download-manager';
+import { MessageType, type PieceMessage } from '../../../lab9/src/protocol/message-types';
 import { FileManager } from '../../../lab9/src/storage/file-manager';
 import { sha256 } from '../../../lab9/src/storage/piece-hash';
 import { Tracker } from '../../../lab9/src/tracker/tracker';
@@ -97,7 +98,11 @@ class PipeEnd extends Duplex {
   }
 }
 
-/** Reports each connection's open, end and close around the student's handleClient. */
+/**
+ * Wraps the two methods under test, as own properties of the instance (which is where PeerCore
+ * looks them up): each connection's open, end and close, and each routePiece's outcome, are
+ * reported. Listeners for 'end' and 'close' change nothing; no 'error' listener is added.
+ */
 function instrument(name: string, peer: PeerCore): void {
   const handleClient = peer.handleClient.bind(peer);
   peer.handleClient = (socket: Duplex): void => {
@@ -109,6 +114,17 @@ function instrument(name: string, peer: PeerCore): void {
     socket.once('end', () => report('end'));
     socket.once('close', () => report('close'));
     return handleClient(socket);
+  };
+  const routePiece = peer.routePiece.bind(peer);
+  peer.routePiece = (piece: PieceMessage): Promise<RouteResult> => {
+    const ref = { swarmId: piece.swarmId, fileId: piece.fileId, index: piece.index };
+    const routed = routePiece(piece);
+    Promise.resolve(routed).then(
+      (resolved) => emit({ type: 'routed', peer: name, ref, outcome: { resolved } }),
+      (error: unknown) =>
+        emit({ type: 'routed', peer: name, ref, outcome: { threw: serializeError(error) } }),
+    );
+    return routed;
   };
 }
 

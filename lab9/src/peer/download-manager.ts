@@ -60,7 +60,10 @@ export interface DownloadManagerOptions {
   readonly connect?: (address: PeerAddress) => Duplex;
   /** @default systemClock */
   readonly clock?: Clock;
-  /** GET_PIECE requests outstanding per connection. @default DEFAULT_REQUESTS_IN_FLIGHT */
+  /**
+   * Most GET_PIECE requests outstanding per connection; refilled once half are answered.
+   * @default DEFAULT_REQUESTS_IN_FLIGHT
+   */
   readonly requestsInFlight?: number;
   /** @default DEFAULT_REQUEST_TIMEOUT_MS */
   readonly requestTimeoutMs?: number;
@@ -104,6 +107,12 @@ interface Request {
   readonly ref: PieceRef;
   readonly remote: Remote;
   timer: unknown;
+  /**
+   * The PIECE arrived and is being routed. It keeps its slot in the remote's window until then,
+   * so pieces waiting to be checked and written count against requestsInFlight: memory stays
+   * bounded by the window even when storage is slower than the network.
+   */
+  delivered: boolean;
 }
 
 /** One swarm being downloaded. */
@@ -260,7 +269,9 @@ export class DownloadManager {
         if (holds) book.removeHolder(holds);
       }
     }
-    for (const request of [...remote.inFlight.values()]) this.#fail(request, 'connection closed');
+    for (const request of [...remote.inFlight.values()]) {
+      if (!request.delivered) this.#fail(request, 'connection closed');
+    }
     this.#scheduleAll();
   }
 
@@ -295,7 +306,9 @@ export class DownloadManager {
       case MessageType.Error:
         if (message.request) {
           const request = remote.inFlight.get(pieceKey(message.request));
-          if (request) this.#fail(request, `${WIRE_ERROR_CODES[message.code]}: ${message.message}`);
+          if (request && !request.delivered) {
+            this.#fail(request, `${WIRE_ERROR_CODES[message.code]}: ${message.message}`);
+          }
         }
         break;
       case MessageType.Ping:
@@ -350,14 +363,20 @@ export class DownloadManager {
     for (const download of this.#downloads.values()) this.#checkComplete(download);
   }
 
+  /**
+   * Tops up `remote`'s window of requests once half of it has been answered, and sends the new
+   * requests as one write: one syscall per half window instead of one per piece.
+   */
   #schedule(remote: Remote): void {
     if (!remote.helloReceived || remote.connection.closed) return;
+    if (remote.inFlight.size > this.#requestsInFlight / 2) return;
+    const batch: Message[] = [];
     while (remote.inFlight.size < this.#requestsInFlight) {
       const picked = this.#pick(remote);
-      if (!picked) return;
+      if (!picked) break;
       const { ref, book } = picked;
       book.markBusy(ref.index);
-      const request: Request = { ref, remote, timer: undefined };
+      const request: Request = { ref, remote, timer: undefined, delivered: false };
       const key = pieceKey(ref);
       remote.inFlight.set(key, request);
       this.#requested.set(key, request);
@@ -365,8 +384,9 @@ export class DownloadManager {
         () => this.#fail(request, `no answer within ${this.#requestTimeoutMs} ms`),
         this.#requestTimeoutMs,
       );
-      remote.connection.send({ type: MessageType.GetPiece, ...ref });
+      batch.push({ type: MessageType.GetPiece, ...ref });
     }
+    if (batch.length > 0) remote.connection.sendAll(batch);
   }
 
   /**
@@ -450,10 +470,14 @@ export class DownloadManager {
 
   async #onPiece(remote: Remote, piece: PieceMessage): Promise<void> {
     const key = pieceKey(piece);
-    const request = remote.inFlight.get(key);
-    // Frees the remote's slot for another request; the piece itself stays busy in its PieceBook
-    // until routed, so no one is asked for it again while it is being checked and written.
-    if (request) this.#finishRequest(request);
+    const found = remote.inFlight.get(key);
+    // Until routed, the request keeps its slot (see Request.delivered) and the piece stays busy
+    // in its PieceBook, so no one is asked for it again while it is being checked and written.
+    const request = found && !found.delivered ? found : undefined;
+    if (request) {
+      request.delivered = true;
+      this.#clock.clearTimeout(request.timer);
+    }
     const from = remote.address.peerId;
     const routing = this.#downloads.get(piece.swarmId);
     if (routing) routing.routing += 1;
@@ -465,6 +489,7 @@ export class DownloadManager {
       return;
     } finally {
       if (routing) routing.routing -= 1;
+      if (request) this.#finishRequest(request);
     }
     const download = this.#downloads.get(piece.swarmId);
     const book = this.#books.get(routeKey(piece.swarmId, piece.fileId));

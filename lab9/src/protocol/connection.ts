@@ -55,6 +55,16 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     return ok;
   }
 
+  /** Queues several messages as one write (corked). Returns false if the buffer is full. */
+  sendAll(messages: readonly Message[]): boolean {
+    if (this.#closed) return false;
+    this.#socket.cork();
+    let ok = true;
+    for (const message of messages) ok = this.send(message);
+    this.#socket.uncork();
+    return ok;
+  }
+
   /** Resolves when the socket's write buffer has drained (or the connection closed). */
   drained(): Promise<void> {
     if (this.#closed || !this.#socket.writableNeedDrain) return Promise.resolve();
