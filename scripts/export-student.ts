@@ -7,9 +7,17 @@
  * Below: grader/rubric.json says which suites are public. Above: the instructor, and
  * package-gradescope.ts, which reuses the file walk and import closure.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { format, resolveConfig } from 'prettier';
 import ts from 'typescript';
 import { type Rubric, type RubricSuite, loadRubric } from '../grader/rubric';
 import { SANDBOX_PEER_PATH } from '../grader/runner/submission';
@@ -48,10 +56,14 @@ export class LeakError extends Error {
 }
 
 const REPO_ROOT = join(__dirname, '..');
+const PRETTIER = join(REPO_ROOT, 'node_modules', 'prettier', 'bin', 'prettier.cjs');
 const DOCS = ['docs/handout.md', 'docs/protocol.md', 'docs/peer-api.md'];
 const CONFIGS = ['eslint.config.mjs', '.prettierrc.json', '.prettierignore', '.gitignore'];
 /** Shipped with everything they import; an import of a secret file fails the export. */
 const REQUIRED_ROOTS = ['lab9', 'grader/harness', 'grader/selfcheck'];
+/** A relative module specifier: `from '…'`, `import '…'`, `require('…')`, `import('…')`. */
+const IMPORT_SPECIFIER =
+  /(?:\bfrom\s+|\bimport\s+|\brequire\(\s*|\bimport\(\s*)(['"])(\.{1,2}\/[^'"]+)\1/g;
 /** Shipped only if nothing it imports is secret. */
 const DEMO = 'scripts/demo.ts';
 const STUDENT_NAME = 'p2p-lab9-student';
@@ -75,7 +87,7 @@ const DEMO_SECTION = /<!-- demo -->\n([\s\S]*?)<!-- \/demo -->\n/;
 /** The README's example total mentions hidden tests only when the rubric has some. */
 const HIDDEN_TOTAL = / · \{\{hiddenTests\}\} hidden tests[^\n]*/;
 
-export async function exportStudentKit(options: ExportOptions): Promise<ExportReport> {
+export function exportStudentKit(options: ExportOptions): ExportReport {
   const from = resolve(options.from ?? REPO_ROOT);
   const out = resolve(options.out);
   checkOutFolder(from, out, options.force ?? false);
@@ -113,20 +125,18 @@ export async function exportStudentKit(options: ExportOptions): Promise<ExportRe
   ].sort();
 
   const readme = studentReadme(from, rubric, demoLeftOut === null);
-  const generated = new Map<string, string>();
-  const add = async (path: string, text: string): Promise<void> => {
-    generated.set(path, await prettierFormatted(from, path, text));
-  };
-  await add('package.json', studentPackageJson(from, demoLeftOut === null));
-  generated.set('package-lock.json', studentLockFile(from));
-  await add('tsconfig.json', studentTsconfig(from));
-  await add('jest.config.js', studentJestConfig(publicSuites));
-  await add('grader/rubric.json', studentRubric(rubric));
-  await add('README.md', readme);
-  await add(
-    '.github/workflows/classroom.yml',
-    readFileSync(join(from, 'scripts/student-kit/classroom.yml'), 'utf8'),
-  );
+  const generated = new Map<string, string>([
+    ['package.json', studentPackageJson(from, demoLeftOut === null)],
+    ['package-lock.json', studentLockFile(from)],
+    ['tsconfig.json', studentTsconfig(from)],
+    ['jest.config.js', studentJestConfig(publicSuites)],
+    ['grader/rubric.json', studentRubric(rubric)],
+    ['README.md', readme],
+    [
+      '.github/workflows/classroom.yml',
+      readFileSync(join(from, 'scripts/student-kit/classroom.yml'), 'utf8'),
+    ],
+  ]);
 
   const shipped = new Map<string, string>([
     ...copied.map((path): [string, string] => [path, readFileSync(join(from, path), 'utf8')]),
@@ -145,6 +155,7 @@ export async function exportStudentKit(options: ExportOptions): Promise<ExportRe
   prepareOut(out);
   for (const path of copied) writeFile(out, path, readFileSync(join(from, path)));
   for (const [path, text] of generated) writeFile(out, path, text);
+  formatWithPrettier(out, [...generated.keys()]);
   return {
     out,
     files: [...shipped.keys()].sort(),
@@ -190,8 +201,8 @@ export function importClosure(
     seen.add(path);
     if (!/\.(ts|js|mjs)$/.test(path)) continue;
     const text = readFileSync(join(root, path), 'utf8');
-    for (const match of text.matchAll(/(?:from\s+|require\(|import\()'(\.{1,2}\/[^']+)'/g)) {
-      const target = resolveImport(root, path, match[1] as string);
+    for (const match of text.matchAll(IMPORT_SPECIFIER)) {
+      const target = resolveImport(root, path, match[2] as string);
       if (target === undefined) continue;
       if (isSecret(target)) {
         throw new LeakError(`${path} imports ${target}, which is secret and is never shipped`);
@@ -207,7 +218,8 @@ function resolveImport(root: string, from: string, specifier: string): string | 
   for (const candidate of [base, `${base}.ts`, `${base}.js`, join(base, 'index.ts')]) {
     if (existsSync(candidate) && statSync(candidate).isFile()) {
       const rel = relative(root, candidate).split(sep).join('/');
-      if (rel.startsWith('..')) throw new LeakError(`${from} imports ${specifier}, outside the repo`);
+      if (rel.startsWith('..'))
+        throw new LeakError(`${from} imports ${specifier}, outside the repo`);
       return rel;
     }
   }
@@ -347,7 +359,9 @@ function checkOutFolder(from: string, out: string, force: boolean): void {
     ? (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown }).name
     : undefined;
   if (name !== STUDENT_NAME) {
-    throw new Error(`${out} is not empty and is not a previous export; --force replaces only those`);
+    throw new Error(
+      `${out} is not empty and is not a previous export; --force replaces only those`,
+    );
   }
 }
 
@@ -362,11 +376,16 @@ function writeFile(out: string, path: string, content: string | Buffer): void {
   writeFileSync(target, content);
 }
 
-/** Generated files pass the kit's own `prettier --check`, whatever JSON.stringify chose. */
-async function prettierFormatted(root: string, path: string, text: string): Promise<string> {
-  const filepath = join(root, path);
-  const config = (await resolveConfig(filepath)) ?? {};
-  return format(text, { ...config, filepath });
+/**
+ * Generated files pass the kit's own `prettier --check`, whatever JSON.stringify chose; with the
+ * kit's prettier config and ignore file (the lock file stays as npm writes it). A child process:
+ * prettier's API loads itself with a dynamic import, which Jest's module sandbox refuses.
+ */
+function formatWithPrettier(out: string, paths: readonly string[]): void {
+  execFileSync(process.execPath, [PRETTIER, '--write', '--log-level', 'warn', ...paths], {
+    cwd: out,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
 }
 
 interface PackageJson {
@@ -490,7 +509,7 @@ const USAGE = `usage: npm run export:student -- <out dir> [--force]
   distinctive line of solution/ or of a hidden suite would ship.
 `;
 
-async function main(argv: readonly string[]): Promise<number> {
+function main(argv: readonly string[]): number {
   const args = argv.filter((arg) => arg !== '--force');
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(USAGE);
@@ -504,7 +523,7 @@ async function main(argv: readonly string[]): Promise<number> {
   // npm runs scripts in the package root; INIT_CWD is where the instructor typed the command.
   const cwd = process.env.INIT_CWD ?? process.cwd();
   try {
-    const report = await exportStudentKit({
+    const report = exportStudentKit({
       out: resolve(cwd, out),
       force: argv.includes('--force'),
     });
@@ -522,8 +541,4 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-if (require.main === module) {
-  void main(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  });
-}
+if (require.main === module) process.exitCode = main(process.argv.slice(2));

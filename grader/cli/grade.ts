@@ -14,6 +14,15 @@ import { loadRubric, rubricTests } from '../rubric';
 import { killAllChildren } from '../runner/child';
 import { gradeSubmission, type SubmissionReport } from '../runner/grade-submission';
 import {
+  DISABLE_VARIABLE,
+  describeLayers,
+  detectIsolation,
+  LABELS,
+  missingForOfficial,
+} from '../runner/isolation';
+import { CANARY_SETUP } from '../runner/canary';
+import { CHANNEL_REPORTER } from '../runner/run-jest';
+import {
   DEFAULT_MEMORY_MIB,
   DEFAULT_OUTPUT_KEEP_BYTES,
   DEFAULT_TIMEOUT_S,
@@ -46,6 +55,7 @@ interface Options {
   readonly repeat: number;
   readonly seed?: number;
   readonly keepSandboxes?: boolean;
+  readonly official?: boolean;
   readonly kit?: string;
   readonly gradescope?: string;
 }
@@ -126,6 +136,10 @@ export function buildProgram(): Command {
       '--keep-sandboxes',
       'leave the sandboxes in the temporary folder (debugging the grader)',
     )
+    .option(
+      '--official',
+      'refuse to grade unless every isolation layer is available (Linux, root, bubblewrap, cgroups)',
+    )
     .addOption(
       new Option('--kit <dir>', 'grade with the suites of another copy of the kit').hideHelp(),
     )
@@ -145,14 +159,21 @@ Written into --out:
 Status: ok (the suites ran to the end, whatever the score), compile-error, invalid (no gradable
 peer.ts, or an archive refused for '..', absolute or link entries), timeout, memory-limit,
 output-limit, crashed, needs-review (results that cannot be trusted: unsigned or repeated records,
-tests the rubric does not have; the score counts verified results only).
+tests the rubric does not have, a canary that passed; the score is withheld, 0, until reviewed).
 
 Seeds: run i of a submission uses seed + i, given to the suites as LAB9_SEED, the same for every
 submission. With --repeat, a test scores only if it passed in every run; tests whose result
 changed between runs are listed (usually a race in the student's code).
 
-Exit code: 0 when grading ran, whatever the scores; 2 for a bad command line or a kit without
-grader/rubric.json.`;
+Isolation: the layers this machine offers are checked at start and printed; every result says
+which were on. Everywhere: a fresh sandbox per run, a wall-clock limit and a kill of the whole
+process tree, an output cap, a signed results channel and a must-fail canary. On Linux as root,
+also: an own uid per run (setpriv), kernel memory and task limits and kill (cgroups), pid,
+network and mount namespaces and a seccomp filter (bubblewrap). --official refuses to grade
+without them; ${DISABLE_VARIABLE}=strong (or bwrap,uid,cgroups,permissions) turns them off.
+
+Exit code: 0 when grading ran, whatever the scores; 2 for a bad command line, a kit without
+grader/rubric.json, or --official where isolation layers are missing.`;
 
 /**
  * --gradescope: the one argument is one submission. A folder is graded as it is (one without a
@@ -224,6 +245,31 @@ export async function main(argv: readonly string[]): Promise<number> {
     return EXIT_USAGE;
   }
 
+  const isolation = await detectIsolation({
+    readPaths: [
+      resolve(kitRoot, 'node_modules'),
+      join(KIT_ROOT, 'node_modules'),
+      CHANNEL_REPORTER,
+      CANARY_SETUP,
+    ],
+  });
+  process.stderr.write(`Isolation (checked at start):\n${describeLayers(isolation).map((line) => `  ${line}\n`).join('')}`);
+  const missing = missingForOfficial(isolation);
+  if (missing.length > 0) {
+    const names = missing.map((layer) => `${LABELS[layer.id]} (${layer.detail})`).join('; ');
+    if (options.official === true) {
+      process.stderr.write(
+        `error: --official needs every isolation layer; missing: ${names}\n` +
+          'Grade on Linux as root with bubblewrap and setpriv installed and cgroups available.\n',
+      );
+      return EXIT_USAGE;
+    }
+    process.stderr.write(
+      `warning: grading without ${missing.length} isolation layer${missing.length === 1 ? '' : 's'}; ` +
+        'fine for trying the grader, not for official grades (--official refuses)\n',
+    );
+  }
+
   const baseSeed = options.seed ?? randomInt(SEED_MODULUS);
   const seeds = Array.from({ length: options.repeat }, (_, i) => (baseSeed + i) % SEED_MODULUS);
   const keepBytes = options.maxOutput * 1024;
@@ -240,6 +286,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     heapMib: heapLimitMib(options.memory),
     sandboxExcludes: [outDir],
     keepSandboxes: options.keepSandboxes === true,
+    isolation,
   };
 
   const interrupted = (): void => {
@@ -274,6 +321,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         grade: gradeWithoutRuns(tests, 'needs-review', `the grader failed: ${String(error)}`),
         durationMs: 0,
         log: error instanceof Error ? (error.stack ?? error.message) : String(error),
+        layers: isolation.layers,
       };
     }
     writeSubmissionReport(outDir, report, lab);

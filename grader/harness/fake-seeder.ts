@@ -51,6 +51,9 @@ export class FakeSeeder {
   /** True while answers are kept back (a gate not opened yet, a batch not full yet). */
   #holding: boolean;
   readonly #waiting: { ref: PieceRef; socket: Socket }[] = [];
+  #connections = 0;
+  #hellos = 0;
+  #answered = 0;
 
   private constructor(world: World, name: string, script: FakeSeederScript) {
     this.#world = world;
@@ -63,6 +66,11 @@ export class FakeSeeder {
       socket.on('close', () => sockets.delete(socket));
       this.#accept(socket);
     });
+    world.witness(
+      () =>
+        `Fake seeder ${name} saw ${this.#connections} connection(s), ${this.#hellos} HELLO(s), ` +
+        `${this.asked.length} GET_PIECE(s) (${this.#waiting.length} kept back), and sent ${this.#answered} answer(s).`,
+    );
     world.defer(async () => {
       for (const socket of sockets) socket.destroy();
       await world.settle(new Promise((resolve) => this.#server.close(resolve)), TEARDOWN_MS);
@@ -89,6 +97,7 @@ export class FakeSeeder {
   }
 
   #accept(socket: Socket): void {
+    this.#connections += 1;
     const decoder = new FrameDecoder();
     // The peer under test may reset; that ends this connection, nothing else.
     socket.on('error', () => {});
@@ -105,6 +114,7 @@ export class FakeSeeder {
 
   #onMessage(socket: Socket, message: Message): void {
     if (message.type === MessageType.Hello) {
+      this.#hellos += 1;
       const greeting: Message[] = [
         { type: MessageType.Hello, peerId: this.name },
         announceOf(this.#script.files),
@@ -162,6 +172,7 @@ export class FakeSeeder {
   }
 
   #answer(ref: PieceRef): Message {
+    this.#answered += 1;
     const spec = this.#script.files.find(
       (f) => f.swarmId === ref.swarmId && f.fileId === ref.fileId,
     );

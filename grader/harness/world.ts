@@ -36,6 +36,8 @@ export class World {
   readonly #cleanup: (() => Promise<void> | void)[] = [];
   /** Errors the student's code threw that reached the scenario outside host events. */
   readonly #thrown: SerializedError[] = [];
+  /** What harness-side actors (fake seeders) saw, added to every failure message. */
+  readonly #witnesses: (() => string)[] = [];
   /** Set when the Peer class could not even be loaded: no other cause applies then. */
   #loadFailed = false;
 
@@ -46,6 +48,11 @@ export class World {
 
   step(text: string): void {
     this.story.step(text);
+  }
+
+  /** `describe` is asked, when a check fails, for one line on what its actor saw. */
+  witness(describe: () => string): void {
+    this.#witnesses.push(describe);
   }
 
   /** Registers cleanup next to the creation it undoes; run last-in first-out after the story. */
@@ -244,7 +251,7 @@ export class World {
   }
 
   #peerSide(): PeerSide {
-    const lines: string[] = [];
+    const lines = this.#witnesses.map((describe) => describe());
     const frames: string[] = [];
     const death = this.host.death;
     if (death?.kind === 'crashed') {

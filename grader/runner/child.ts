@@ -10,6 +10,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import type { Duplex, Readable } from 'node:stream';
 import { CHANNEL_FD, keyLine } from './channel';
+import type { Confinement } from './isolation';
 import { EXIT_GRACE_MS, MAX_CHANNEL_BYTES, MEMORY_POLL_MS, PIPE_DRAIN_MS } from './limits';
 import { OutputCap } from './output-cap';
 import { ProcessTree } from './process-tree';
@@ -43,6 +44,11 @@ export interface ChildSpec {
   readonly completionMarker?: string;
   /** @default EXIT_GRACE_MS */
   readonly exitGraceMs?: number;
+  /**
+   * The run's isolation layers (isolation.ts `confine`): `command` and `args` must be its
+   * command line. Its cgroup is killed and removed, and its uid released, after the run.
+   */
+  readonly confinement?: Confinement;
 }
 
 /**
@@ -67,6 +73,11 @@ export interface ChildResult {
   readonly survivors: readonly number[];
   /** The command could not be started at all (e.g. ENOENT). */
   readonly spawnError: string | null;
+  /** The value of RUN_TAG_VARIABLE in the run's environment. */
+  readonly tag: string;
+  /** The run's own uid and cgroup, when those layers were on. */
+  readonly uid: number | null;
+  readonly cgroup: string | null;
 }
 
 /** Trees of runs in progress, so an interrupted grader can take them down with it. */
@@ -88,13 +99,22 @@ export async function runChild(spec: ChildSpec): Promise<ChildResult> {
   let peakRss = 0;
   let spawnError: string | null = null;
 
+  const confinement = spec.confinement;
+  const seccompFd = confinement?.seccompFd ?? null;
   const child: ChildProcess = spawn(spec.command, [...spec.args], {
     cwd: spec.cwd,
     env: { ...spec.env, [RUN_TAG_VARIABLE]: tag },
     // Its own session and process group: one kill(-pgid) reaches everything that stayed in it.
     detached: true,
-    stdio: ['ignore', 'pipe', 'pipe', spec.channelKey === undefined ? 'ignore' : 'pipe'],
+    stdio: [
+      'ignore',
+      'pipe',
+      'pipe',
+      spec.channelKey === undefined ? 'ignore' : 'pipe',
+      ...(seccompFd === null ? [] : [seccompFd]),
+    ],
   });
+  confinement?.closeSpawnFds();
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));
     child.once('error', (error) => {
@@ -104,7 +124,9 @@ export async function runChild(spec: ChildSpec): Promise<ChildResult> {
   });
   const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
   const tree =
-    child.pid === undefined ? null : new ProcessTree(child.pid, `${RUN_TAG_VARIABLE}=${tag}`);
+    child.pid === undefined
+      ? null
+      : new ProcessTree(child.pid, `${RUN_TAG_VARIABLE}=${tag}`, confinement?.uid ?? null);
   if (tree !== null) running.add(tree);
 
   const stop = (reason: ChildEnd): void => {
@@ -159,6 +181,11 @@ export async function runChild(spec: ChildSpec): Promise<ChildResult> {
   // Always, also after a clean exit: whatever it left behind must not outlive the run.
   const survivors = tree === null ? [] : await tree.kill();
   if (tree !== null) running.delete(tree);
+  // The kernel's OOM killer may have stopped the run before our own measurement did.
+  if (end === null && (confinement?.cgroup?.oomKills() ?? 0) > 0) end = 'memory-limit';
+  const cgroupMembers = confinement?.cgroup?.members() ?? [];
+  const cgroupClean = (await confinement?.release()) ?? true;
+  if (!cgroupClean) survivors.push(...cgroupMembers.filter((pid) => !survivors.includes(pid)));
   let drainTimer: NodeJS.Timeout | undefined;
   await Promise.race([
     closed,
@@ -179,5 +206,8 @@ export async function runChild(spec: ChildSpec): Promise<ChildResult> {
     peakRssBytes: peakRss,
     survivors,
     spawnError,
+    tag,
+    uid: confinement?.uid ?? null,
+    cgroup: confinement?.cgroup?.name ?? null,
   };
 }

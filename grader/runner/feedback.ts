@@ -4,6 +4,7 @@
  * its points and, for a failure, the suite's teaching message. report.ts writes it.
  */
 import type { SubmissionReport } from './grade-submission';
+import { LABELS } from './isolation';
 import type { SubmissionStatus, TestGrade } from './score';
 
 /** Lines of one failure message shown; the rest is in results.json and run.log. */
@@ -17,7 +18,8 @@ const STATUS_TEXT: Record<SubmissionStatus, string> = {
   'memory-limit': 'memory limit: the run was stopped for using too much memory',
   'output-limit': 'output limit: the run was stopped for printing too much',
   crashed: 'crashed: the test run ended before it completed',
-  'needs-review': 'needs review: some results could not be trusted; a person will check them',
+  'needs-review':
+    'needs review: some results could not be trusted; the score is withheld until a person checks them',
 };
 
 /** A fence longer than any backtick run in `text`, so a message cannot close its block. */
@@ -37,17 +39,27 @@ function shortened(message: string): string {
 }
 
 function testLine(grade: TestGrade): string {
-  const mark = grade.passed ? '✓ passed' : grade.runs.length === 0 ? '– not run' : '✗ failed';
+  const mark = grade.withheld
+    ? '… withheld'
+    : grade.passed
+      ? '✓ passed'
+      : grade.runs.length === 0
+        ? '– not run'
+        : '✗ failed';
   const hidden = grade.test.visibility === 'hidden' ? ' · hidden test' : '';
   return `- ${mark} · **${grade.score}/${grade.test.points}** · ${grade.test.name} (\`${grade.test.id}\`, ${grade.test.part}${hidden})`;
 }
 
 export function renderFeedback(report: SubmissionReport, lab: string): string {
   const { grade } = report;
+  const score =
+    grade.withheld === null
+      ? `**Score: ${grade.score} / ${grade.max}**`
+      : `**Score: withheld until review** (the verified results alone give ${grade.withheld} / ${grade.max})`;
   const out: string[] = [
     `# ${lab} — ${report.submission.name}`,
     '',
-    `**Score: ${grade.score} / ${grade.max}**`,
+    score,
     '',
     `- Outcome: ${STATUS_TEXT[grade.status]}`,
   ];
@@ -90,5 +102,16 @@ export function renderFeedback(report: SubmissionReport, lab: string): string {
     // A submission that never ran has one reason for all, given above.
     if (!test.passed && test.runs.length > 0) out.push('', fenced(shortened(test.message)), '');
   }
+  out.push(
+    '',
+    '## How this was run',
+    '',
+    'Each run had its own fresh copy of the kit, with only your peer.ts from your submission.',
+    'Isolation layers on the grading machine:',
+    '',
+    ...report.layers.map(
+      (layer) => `- ${layer.on ? 'on' : '**off**'} · ${LABELS[layer.id]}: ${layer.detail}`,
+    ),
+  );
   return `${out.join('\n').replace(/\n{3,}/g, '\n\n')}\n`;
 }

@@ -7,6 +7,7 @@
  */
 import type { RubricTest } from '../rubric';
 import type { ChildLimits } from './child';
+import type { Isolation, Layer } from './isolation';
 import { type JestRun, runJest } from './run-jest';
 import { createSandbox } from './sandbox';
 import { type Grade, gradeRuns, gradeWithoutRuns } from './score';
@@ -23,6 +24,8 @@ export interface GradeSettings {
   readonly heapMib: number;
   /** Absolute folders never copied into a sandbox (the grades output, when inside the kit). */
   readonly sandboxExcludes: readonly string[];
+  /** The isolation layers found at start; every run of every submission uses them. */
+  readonly isolation: Isolation;
   /** Leave sandboxes on disk for debugging the grader. @default false */
   readonly keepSandboxes?: boolean;
   /** Called after each run (and once for a submission that does not get to run). */
@@ -41,6 +44,8 @@ export interface SubmissionReport {
   readonly durationMs: number;
   /** Jest's own output of every run, capped, for the TA. */
   readonly log: string;
+  /** The isolation layers the submission was graded in, on and off. */
+  readonly layers: readonly Layer[];
 }
 
 export async function gradeSubmission(
@@ -49,10 +54,11 @@ export async function gradeSubmission(
 ): Promise<SubmissionReport> {
   const started = Date.now();
   const report = (
-    parts: Omit<SubmissionReport, 'submission' | 'durationMs'>,
+    parts: Omit<SubmissionReport, 'submission' | 'durationMs' | 'layers'>,
   ): SubmissionReport => ({
     submission,
     durationMs: Date.now() - started,
+    layers: settings.isolation.layers,
     ...parts,
   });
   const skipped = (): void => {
@@ -75,7 +81,7 @@ export async function gradeSubmission(
   const checkBox = createSandbox(settings.kitRoot, text, settings.sandboxExcludes);
   let checked;
   try {
-    checked = await typecheck(checkBox.root, settings.kitRoot, peer.relPath);
+    checked = await typecheck(checkBox.root, settings.kitRoot, peer.relPath, settings.isolation);
   } finally {
     if (settings.keepSandboxes !== true) checkBox.remove();
   }
@@ -105,6 +111,7 @@ export async function gradeSubmission(
         seed,
         limits: settings.limits,
         heapMib: settings.heapMib,
+        isolation: settings.isolation,
       });
       runs.push(run);
       settings.onRunFinished?.(submission, run);

@@ -62,3 +62,15 @@ export const JEST_WORKERS = 1;
  * Seeds are 31-bit so that Jest's own --seed (a signed 32-bit integer) accepts them unchanged.
  */
 export const SEED_MODULUS = 2 ** 31;
+
+/** Tasks (processes and threads) of one run: Jest, its threads, esbuild, tsc; a fork bomb is more. */
+export const MAX_TASKS = 512;
+
+/** First uid given to a run; each run in progress on the machine holds its own from this range. */
+export const RUN_UID_BASE = 64_000;
+
+/** How many run uids exist: far more than runs at once on any one machine. */
+export const RUN_UID_COUNT = 1_000;
+
+/** One probe of an isolation layer at start (a sandboxed `node -e 0`): milliseconds normally. */
+export const PROBE_TIMEOUT_MS = 15_000;

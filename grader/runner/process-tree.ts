@@ -3,10 +3,11 @@
  * child.ts spawns the run detached (its own session and process group) and asks this module
  * for the tree's memory while it runs and to kill everything after it, however it ended.
  * A process is a member if it descends from the root, shares its session or process group,
- * was ever seen as a member (pid and start time, so a reused pid is left alone), or carries
- * the run's tag in its environment. Elsewhere than Linux only the process group is killed.
+ * was ever seen as a member (pid and start time, so a reused pid is left alone), carries
+ * the run's tag in its environment, or runs as the run's own uid (when it has one: no other
+ * process on the machine does). Elsewhere than Linux only the process group is killed.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { KILL_DEADLINE_MS } from './limits';
 
 /** One line of /proc/<pid>/stat, the fields we use. */
@@ -70,6 +71,15 @@ function rssBytes(pid: number): number {
   }
 }
 
+/** The effective uid of a process: the owner of its /proc folder. */
+function uidOf(pid: number): number | null {
+  try {
+    return statSync(`/proc/${pid}`).uid;
+  } catch {
+    return null;
+  }
+}
+
 function hasTag(pid: number, tag: string): boolean {
   try {
     return readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(tag);
@@ -96,12 +106,15 @@ export class ProcessTree {
   readonly #root: number;
   /** `NAME=value` in the environment of every process of the run. */
   readonly #tag: string;
+  /** The run's own uid, or null when it shares the grader's. */
+  readonly #uid: number | null;
   /** pid → start time of every process ever seen in the tree. */
   readonly #seen = new Map<number, string>();
 
-  constructor(rootPid: number, tag: string) {
+  constructor(rootPid: number, tag: string, uid: number | null = null) {
     this.#root = rootPid;
     this.#tag = tag;
+    this.#uid = uid;
   }
 
   /** The live (non-zombie) members now; with `byTag`, also scans every environment (slower). */
@@ -119,6 +132,7 @@ export class ProcessTree {
         stat.session === this.#root ||
         stat.pgrp === this.#root ||
         known === stat.startTime ||
+        (this.#uid !== null && uidOf(stat.pid) === this.#uid) ||
         (byTag && hasTag(stat.pid, this.#tag))
       ) {
         chosen.set(stat.pid, stat);

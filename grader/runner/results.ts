@@ -3,11 +3,14 @@
  * against before it is written. Visibility mapping: a rubric suite marked `visible` gives its
  * tests Gradescope's "visible" (shown as soon as results come back); `hidden` gives
  * "after_published" (shown once the instructor publishes grades, never before).
+ * `extra_data` (stored by Gradescope, not shown) holds the isolation layers the submission was
+ * graded in, a withheld score, and where each run ran (tag, uid, cgroup) for audits.
  * Above: report.ts writes it; below: score.ts's Grade.
  */
 import { z } from 'zod';
 import type { RubricTest } from '../rubric';
 import type { SubmissionReport } from './grade-submission';
+import { LABELS } from './isolation';
 
 /** Per-test output is a failure message, not a log: Gradescope pages get slow past this. */
 const MAX_TEST_OUTPUT_CHARS = 8 * 1024;
@@ -33,12 +36,28 @@ export const GradescopeTestSchema = z
     message: 'status must be passed exactly when the full score is earned',
   });
 
+export const ExtraDataSchema = z.strictObject({
+  isolation: z.array(z.strictObject({ layer: z.string(), on: z.boolean(), detail: z.string() })),
+  /** needs-review: what the verified records would score; null otherwise. */
+  withheld_score: z.number().nonnegative().nullable(),
+  runs: z.array(
+    z.strictObject({
+      seed: z.number().int(),
+      outcome: z.string(),
+      tag: z.string().nullable(),
+      uid: z.number().int().nullable(),
+      cgroup: z.string().nullable(),
+    }),
+  ),
+});
+
 export const GradescopeResultsSchema = z
   .strictObject({
     score: z.number().nonnegative(),
     /** Seconds of grading, all runs included. */
     execution_time: z.number().nonnegative(),
     output: z.string(),
+    extra_data: ExtraDataSchema,
     tests: z.array(GradescopeTestSchema),
   })
   .refine(
@@ -71,6 +90,19 @@ export function summaryText(report: SubmissionReport): string {
     lines.push('', `${grade.status === 'invalid' ? 'Not graded' : 'Needs review'}:`);
     lines.push(...grade.reasons.map((reason) => `- ${reason}`));
   }
+  if (grade.withheld !== null) {
+    lines.push(
+      '',
+      `The score is withheld until a person reviews this submission (the verified results alone give ${grade.withheld}/${grade.max}).`,
+    );
+  }
+  const off = report.layers.filter((layer) => !layer.on).map((layer) => LABELS[layer.id]);
+  lines.push(
+    '',
+    off.length === 0
+      ? 'Graded with every isolation layer on.'
+      : `Graded without these isolation layers (not available on the grading machine): ${off.join(', ')}.`,
+  );
   const unstable = grade.tests.filter((test) => test.unstable);
   if (unstable.length > 0) {
     lines.push('', 'Results changed between runs (a race in the code?), counted as failed:');
@@ -88,6 +120,21 @@ export function gradescopeResults(report: SubmissionReport): GradescopeResults {
     score: report.grade.score,
     execution_time: Math.round(report.durationMs) / 1000,
     output: summaryText(report),
+    extra_data: {
+      isolation: report.layers.map((layer) => ({
+        layer: layer.id,
+        on: layer.on,
+        detail: layer.detail,
+      })),
+      withheld_score: report.grade.withheld,
+      runs: report.grade.runs.map((run) => ({
+        seed: run.seed,
+        outcome: run.outcome,
+        tag: run.identity?.tag ?? null,
+        uid: run.identity?.uid ?? null,
+        cgroup: run.identity?.cgroup ?? null,
+      })),
+    },
     tests: report.grade.tests.map((grade) => ({
       name: grade.test.name,
       number: grade.test.id,

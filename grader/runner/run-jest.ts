@@ -1,20 +1,38 @@
 /**
  * One Jest run of the grader suites on one sandbox: the kit's grader/jest.config.js with the
- * runner's settings on top (our reporter, loaded from the kit; one worker process, so no test
- * runs in the process that holds the channel; a cache of its own), under child.ts limits.
- * Below: child.ts runs it, channel.ts verifies what the reporter sent once the tree is dead.
- * Above: grade-submission.ts, which repeats runs with different seeds and scores them.
+ * runner's settings on top (our reporter and canary, loaded from the kit; one worker thread, so
+ * no test runs in the thread that holds the channel's key; a cache of its own), inside the
+ * isolation layers and under child.ts limits. Tests run in a worker thread, not a worker
+ * process: there is no IPC pipe a student's code could write forged test results into.
+ * Below: child.ts runs it, channel.ts verifies what the reporter sent once the tree is dead,
+ * canary.ts checks the canaries. Above: grade-submission.ts, which repeats runs and scores them.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { realpathSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
+import { CANARY_SETUP, checkCanaries } from './canary';
 import { type ChannelReading, type ChannelRecord, newChannelKey, readChannel } from './channel';
 import { type ChildLimits, type ChildResult, runChild } from './child';
+import { confine, type Isolation } from './isolation';
 import { JEST_WORKERS } from './limits';
 import { type Sandbox, withoutSandboxPath } from './sandbox';
 
 /** The reporter, from the kit's own tree (this folder), never from a sandbox. */
 export const CHANNEL_REPORTER = join(__dirname, 'channel-reporter.js');
+
+/** Keeps process.memoryUsage() working where the run has no /proc (mount namespace). */
+export const NO_PROC_SHIM = join(__dirname, 'no-proc-shim.js');
+
+/** The grading tool's own node_modules: the reporter requires jest from there. */
+const TOOL_NODE_MODULES = join(__dirname, '..', '..', 'node_modules');
+
+/** Where one run happened, so that a check afterwards can look for anything it left. */
+export interface RunIdentity {
+  /** RUN_TAG_VARIABLE's value in every process of the run that kept its environment. */
+  readonly tag: string;
+  readonly uid: number | null;
+  readonly cgroup: string | null;
+}
 
 /** How one run ended. `ok`: Jest reported its run complete (whatever the tests' results). */
 export type RunOutcome = 'ok' | 'timeout' | 'memory-limit' | 'output-limit' | 'crashed';
@@ -29,6 +47,8 @@ export interface JestRun {
   readonly output: string;
   readonly durationMs: number;
   readonly peakRssBytes: number;
+  /** Absent in runs built by tests. */
+  readonly identity?: RunIdentity;
 }
 
 export interface JestRunOptions {
@@ -38,6 +58,7 @@ export interface JestRunOptions {
   readonly limits: ChildLimits;
   /** V8 heap limit of each Node process of the run. */
   readonly heapMib: number;
+  readonly isolation: Isolation;
 }
 
 const RUN_CONFIG = 'grader/.grade-run.config.js';
@@ -48,9 +69,10 @@ function runConfig(sandbox: Sandbox, limits: ChildLimits): string {
     reporters: [CHANNEL_REPORTER],
     cacheDirectory: sandbox.cache,
     maxWorkers: JEST_WORKERS,
-    // Any idle-memory limit makes Jest use worker processes even for one worker or one file.
+    // Any idle-memory limit makes Jest use workers even for one worker or one file: no test
+    // runs in the main thread, where the reporter holds the key.
     workerIdleMemoryLimit: limits.memoryBytes,
-    workerThreads: false,
+    workerThreads: true,
     watchman: false,
     collectCoverage: false,
   };
@@ -58,28 +80,72 @@ function runConfig(sandbox: Sandbox, limits: ChildLimits): string {
     '// Written by grader/runner/run-jest.ts for one graded run: the kit config, runner settings on top.',
     "const base = require('./jest.config.js');",
     `const settings = ${JSON.stringify(settings)};`,
-    'module.exports = async () => ({',
-    "  ...(typeof base === 'function' ? await base() : base),",
-    '  ...settings,',
-    '});',
+    'module.exports = async () => {',
+    "  const config = typeof base === 'function' ? await base() : base;",
+    '  return {',
+    '    ...config,',
+    '    ...settings,',
+    `    setupFilesAfterEnv: [...(config.setupFilesAfterEnv ?? []), ${JSON.stringify(CANARY_SETUP)}],`,
+    '  };',
+    '};',
     '',
   ].join('\n');
+}
+
+/**
+ * Node's own flags for the Jest process: with the permission model, no inspector (a student
+ * thread could otherwise debug the reporter's thread and read the key) and no writes outside
+ * the run's folders. Addons stay allowed: Jest's resolver is one; in the mount namespace every
+ * folder the run can write is noexec, so no addon of the student's can be loaded.
+ */
+function nodeFlags(isolation: Isolation, sandbox: Sandbox): string[] {
+  if (isolation.permissionFlag === null) return [];
+  return [
+    isolation.permissionFlag,
+    '--allow-fs-read=*',
+    `--allow-fs-write=${sandbox.tmp}`,
+    `--allow-fs-write=${sandbox.cache}`,
+    '--allow-worker',
+    '--allow-child-process',
+    '--allow-addons',
+    '--disable-warning=ExperimentalWarning',
+    '--disable-warning=SecurityWarning',
+  ];
 }
 
 export async function runJest(options: JestRunOptions): Promise<JestRun> {
   const { sandbox, limits } = options;
   writeFileSync(join(sandbox.root, RUN_CONFIG), runConfig(sandbox, limits));
   const key = newChannelKey();
-  const result = await runChild({
+  const kitModules = realpathSync(join(options.kitRoot, 'node_modules'));
+  const confinement = confine(options.isolation, {
     command: process.execPath,
     args: [
-      join(options.kitRoot, 'node_modules', 'jest', 'bin', 'jest.js'),
+      ...nodeFlags(options.isolation, sandbox),
+      join(kitModules, 'jest', 'bin', 'jest.js'),
       '--config',
       RUN_CONFIG,
       '--ci',
       '--forceExit',
       `--seed=${options.seed}`,
     ],
+    cwd: sandbox.root,
+    readOnly: [
+      sandbox.root,
+      kitModules,
+      TOOL_NODE_MODULES,
+      CHANNEL_REPORTER,
+      CANARY_SETUP,
+      NO_PROC_SHIM,
+    ],
+    writable: [sandbox.tmp, sandbox.cache],
+    memoryBytes: limits.memoryBytes,
+    base: dirname(sandbox.root),
+  });
+  const result = await runChild({
+    command: confinement.command,
+    args: confinement.args,
+    confinement,
     cwd: sandbox.root,
     env: {
       PATH: process.env.PATH ?? '',
@@ -90,20 +156,25 @@ export async function runJest(options: JestRunOptions): Promise<JestRun> {
       FORCE_COLOR: '0',
       NO_COLOR: '1',
       LAB9_SEED: String(options.seed),
-      NODE_OPTIONS: `--max-old-space-size=${options.heapMib}`,
+      NODE_OPTIONS: [
+        `--max-old-space-size=${options.heapMib}`,
+        ...(options.isolation.bwrap === null ? [] : [`--require=${JSON.stringify(NO_PROC_SHIM)}`]),
+      ].join(' '),
     },
     limits,
     channelKey: key,
     completionMarker: '"kind":"done"',
   });
+  // Read only now: the whole tree is dead, nothing can add to or change what it sent.
   const reading = readChannel(result.channel, key, result.channelTruncated);
-  const records = reading.records.map((record) => withoutSandboxPaths(record, sandbox.root));
+  const canaries = checkCanaries(reading.records);
+  const records = canaries.records.map((record) => withoutSandboxPaths(record, sandbox.root));
   const done = records.some((record) => record.kind === 'done');
   const [outcome, reason] = describeEnd(result, done, limits, records);
-  const anomalies =
-    result.survivors.length === 0
-      ? reading.anomalies
-      : [...reading.anomalies, `processes ${result.survivors.join(', ')} survived SIGKILL`];
+  const anomalies = [...reading.anomalies, ...canaries.anomalies];
+  if (result.survivors.length > 0) {
+    anomalies.push(`processes ${result.survivors.join(', ')} survived SIGKILL`);
+  }
   return {
     seed: options.seed,
     outcome,
@@ -112,6 +183,7 @@ export async function runJest(options: JestRunOptions): Promise<JestRun> {
     output: withoutSandboxPath(stripVTControlCharacters(result.output), sandbox.root),
     durationMs: result.durationMs,
     peakRssBytes: result.peakRssBytes,
+    identity: { tag: result.tag, uid: result.uid, cgroup: result.cgroup },
   };
 }
 

@@ -5,7 +5,15 @@
  * submission but that one file enters it: no jest, babel or ts config of theirs is ever used.
  * Above: grade-submission.ts creates one per run and removes it after.
  */
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
 import { SANDBOX_PEER_PATH } from './submission';
@@ -54,7 +62,8 @@ export function createSandbox(
   for (const item of SANDBOX_COPIES) {
     cpSync(join(kitRoot, item), join(root, item), { recursive: true, filter: keep });
   }
-  symlinkSync(join(kitRoot, 'node_modules'), join(root, 'node_modules'), 'dir');
+  // To the real folder: in a mount namespace it is mounted where it really is, and nothing else.
+  symlinkSync(realpathSync(join(kitRoot, 'node_modules')), join(root, 'node_modules'), 'dir');
   writeFileSync(join(root, SANDBOX_PEER_PATH), peerSource);
   const tmp = join(base, 'tmp');
   const cache = join(base, 'cache');

@@ -8,7 +8,7 @@
 import { stripVTControlCharacters } from 'node:util';
 import type { RubricTest } from '../rubric';
 import type { ChannelRecord, TestStatus } from './channel';
-import type { JestRun, RunOutcome } from './run-jest';
+import type { JestRun, RunIdentity, RunOutcome } from './run-jest';
 
 /** What happened to one rubric test in one run. `not-run`: no result, or skipped. */
 export type TestRunStatus = 'passed' | 'failed' | 'not-run';
@@ -21,8 +21,8 @@ export interface TestRunResult {
 
 /**
  * How grading of one submission ended, most serious first in SEVERITY. needs-review: records
- * that cannot be trusted (unsigned, duplicated, unknown tests); the score stands from the
- * verified records only, but a person should look before it counts.
+ * that cannot be trusted (unsigned, duplicated, unknown tests, a canary that passed); the score
+ * is withheld (0) until a person has looked, and what the verified records give is kept aside.
  */
 export type SubmissionStatus =
   | 'needs-review'
@@ -175,6 +175,8 @@ export interface TestGrade {
   readonly unstable: boolean;
   /** The first failing run's message (prefixed with the run when there were several). */
   readonly message: string;
+  /** Its points are withheld for review; `passed` and `runs` say what the verified records say. */
+  readonly withheld: boolean;
 }
 
 export interface RunSummary {
@@ -182,11 +184,15 @@ export interface RunSummary {
   readonly outcome: RunOutcome;
   readonly reason: string;
   readonly durationMs: number;
+  readonly identity: RunIdentity | null;
 }
 
 export interface Grade {
+  /** 0 while withheld for review. */
   readonly score: number;
   readonly max: number;
+  /** needs-review: the score the verified records alone would give; null otherwise. */
+  readonly withheld: number | null;
   readonly status: SubmissionStatus;
   /** Why the status is not ok, one line each (anomalies, runs that did not complete). */
   readonly reasons: readonly string[];
@@ -221,6 +227,7 @@ export function gradeRuns(tests: readonly RubricTest[], runs: readonly JestRun[]
       runs: results,
       unstable: new Set(results.map((r) => r.status)).size > 1,
       message,
+      withheld: false,
     };
   });
 
@@ -236,18 +243,34 @@ export function gradeRuns(tests: readonly RubricTest[], runs: readonly JestRun[]
   const outcomes = runs.map((run): SubmissionStatus => run.outcome);
   const status: SubmissionStatus =
     anomalies.size > 0 ? 'needs-review' : worstStatus(outcomes.length > 0 ? outcomes : ['crashed']);
+  const verified = grades.reduce((sum, grade) => sum + grade.score, 0);
+  const review = status === 'needs-review';
   return {
-    score: grades.reduce((sum, grade) => sum + grade.score, 0),
+    score: review ? 0 : verified,
     max: tests.reduce((sum, test) => sum + test.points, 0),
+    withheld: review ? verified : null,
     status,
     reasons: [...anomalies, ...reasons],
-    tests: grades,
+    tests: review ? grades.map(withheldGrade) : grades,
     runs: runs.map((run) => ({
       seed: run.seed,
       outcome: run.outcome,
       reason: run.reason,
       durationMs: run.durationMs,
+      identity: run.identity ?? null,
     })),
+  };
+}
+
+/** A test's grade while the submission waits for review: no points, and says why. */
+function withheldGrade(grade: TestGrade): TestGrade {
+  const verified = grade.passed ? 'passed in the verified results' : grade.message;
+  return {
+    ...grade,
+    score: 0,
+    passed: false,
+    withheld: true,
+    message: `points withheld until a person reviews this submission; ${verified}`,
   };
 }
 
@@ -265,6 +288,7 @@ export function gradeWithoutRuns(
   return {
     score: 0,
     max: tests.reduce((sum, test) => sum + test.points, 0),
+    withheld: status === 'needs-review' ? 0 : null,
     status,
     reasons: [reason],
     tests: tests.map((test) => ({
@@ -274,6 +298,7 @@ export function gradeWithoutRuns(
       runs: [],
       unstable: false,
       message,
+      withheld: status === 'needs-review',
     })),
     runs: [],
   };

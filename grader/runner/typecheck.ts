@@ -5,9 +5,10 @@
  * messages, each as `file:line:col - error TSnnnn: message`, the student's file named as in
  * the submission.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { realpathSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { runChild } from './child';
+import { confine, type Isolation } from './isolation';
 import {
   DEFAULT_OUTPUT_KEEP_BYTES,
   heapLimitMib,
@@ -49,12 +50,14 @@ export function parseDiagnostics(output: string, display: (path: string) => stri
 
 /**
  * Type-checks SANDBOX_PEER_PATH (and what it imports) in `sandbox`, which holds the kit's
- * tsconfig.json and a node_modules link. `studentPath` is how the student names the file.
+ * tsconfig.json and a node_modules link, inside the isolation layers like any run of the
+ * student's file. `studentPath` is how the student names the file.
  */
 export async function typecheck(
   sandbox: string,
   kitRoot: string,
   studentPath: string,
+  isolation: Isolation,
 ): Promise<TypecheckResult> {
   const config = 'tsconfig.grade-check.json';
   writeFileSync(
@@ -66,15 +69,21 @@ export async function typecheck(
       files: [SANDBOX_PEER_PATH],
     }),
   );
-  const result = await runChild({
+  const kitModules = realpathSync(join(kitRoot, 'node_modules'));
+  const memoryBytes = TYPECHECK_MEMORY_MIB * 1024 * 1024;
+  const confinement = confine(isolation, {
     command: process.execPath,
-    args: [
-      join(kitRoot, 'node_modules', 'typescript', 'bin', 'tsc'),
-      '-p',
-      config,
-      '--pretty',
-      'false',
-    ],
+    args: [join(kitModules, 'typescript', 'bin', 'tsc'), '-p', config, '--pretty', 'false'],
+    cwd: sandbox,
+    readOnly: [sandbox, kitModules],
+    writable: [],
+    memoryBytes,
+    base: dirname(sandbox),
+  });
+  const result = await runChild({
+    command: confinement.command,
+    args: confinement.args,
+    confinement,
     cwd: sandbox,
     env: {
       PATH: process.env.PATH ?? '',
@@ -82,7 +91,7 @@ export async function typecheck(
     },
     limits: {
       timeoutMs: TYPECHECK_TIMEOUT_S * 1000,
-      memoryBytes: TYPECHECK_MEMORY_MIB * 1024 * 1024,
+      memoryBytes,
       outputKeepBytes: DEFAULT_OUTPUT_KEEP_BYTES,
       outputFloodBytes: OUTPUT_FLOOD_FACTOR * DEFAULT_OUTPUT_KEEP_BYTES,
     },

@@ -59,7 +59,7 @@ class PointsReporter {
         name: test.name,
         status: passed ? 'pass' : 'fail',
         score: passed ? test.points : 0,
-        message: passed ? '' : firstLines(result?.message ?? 'not run', 12),
+        message: passed ? '' : shortMessage(result?.message ?? 'not run'),
       });
     }
     const hiddenPoints = this.rubric.hiddenPoints ?? 0;
@@ -86,9 +86,22 @@ class PointsReporter {
   }
 }
 
-/** @param {string} text @param {number} count */
-function firstLines(text, count) {
-  return stripVTControlCharacters(text).split('\n').slice(0, count).join('\n');
+/** Lines of a failure message the Classroom log shows; the full message is in the Jest output. */
+const CLASSROOM_MESSAGE_LINES = 12;
+
+/**
+ * A failure message cut for the Classroom log: its first line, then from "Expected:" on (what
+ * was expected, what happened, the likely cause), skipping the replayed steps and stack frames.
+ * @param {string} text
+ */
+function shortMessage(text) {
+  const lines = stripVTControlCharacters(text).split('\n');
+  const expected = lines.findIndex((line) => line.startsWith('Expected:'));
+  const kept = expected > 0 ? [lines[0] ?? '', ...lines.slice(expected)] : lines;
+  return kept
+    .filter((line) => !/^\s+at /.test(line))
+    .slice(0, CLASSROOM_MESSAGE_LINES)
+    .join('\n');
 }
 
 module.exports = PointsReporter;

@@ -43,6 +43,7 @@ function report(
     grade,
     durationMs: 1234,
     log: '',
+    layers: [],
   };
 }
 

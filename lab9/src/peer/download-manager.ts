@@ -357,19 +357,21 @@ export class DownloadManager {
   // ------------------------------------------------------------------------------------------
   // Requests
 
-  #scheduleAll(): void {
+  /** `afterPiece`: a PIECE was just routed, so windows are topped up only once half empty. */
+  #scheduleAll(afterPiece = false): void {
     if (this.#closed) return;
-    for (const remote of this.#remotes.values()) this.#schedule(remote);
+    for (const remote of this.#remotes.values()) this.#schedule(remote, afterPiece);
     for (const download of this.#downloads.values()) this.#checkComplete(download);
   }
 
   /**
-   * Tops up `remote`'s window of requests once half of it has been answered, and sends the new
-   * requests as one write: one syscall per half window instead of one per piece.
+   * Fills `remote`'s window of requests, sending the new ones as one write. After a PIECE the
+   * window is topped up only once half empty: one write per half window, not one per piece.
+   * Any other event (HELLO, BITFIELD, HAVE, a failure) fills it at once.
    */
-  #schedule(remote: Remote): void {
+  #schedule(remote: Remote, afterPiece: boolean): void {
     if (!remote.helloReceived || remote.connection.closed) return;
-    if (remote.inFlight.size > this.#requestsInFlight / 2) return;
+    if (afterPiece && remote.inFlight.size > this.#requestsInFlight / 2) return;
     const batch: Message[] = [];
     while (remote.inFlight.size < this.#requestsInFlight) {
       const picked = this.#pick(remote);
@@ -520,7 +522,7 @@ export class DownloadManager {
         }
       }
     }
-    this.#scheduleAll();
+    this.#scheduleAll(result.ok);
   }
 
   /** routePiece threw: a missing TODO or a bug. Fail every download loudly with that error. */

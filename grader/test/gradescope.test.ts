@@ -1,0 +1,220 @@
+/**
+ * `npm run package:gradescope` and the zip's run_autograder, as Gradescope runs them: the zip is
+ * built and checked (both scripts at its root and executable, every suite and the rubric inside,
+ * never solution/, the same bytes twice), unpacked into a simulated /autograder (AUTOGRADER_ROOT,
+ * this repository's node_modules linked in where setup.sh would run npm ci), and run_autograder
+ * grades there: the reference solution (full marks), the untouched template (0, teaching
+ * feedback), a submission without peer.ts (invalid) and a kit whose grader cannot start (a
+ * results.json that says so). Every results.json passes the CLI's Gradescope schema.
+ */
+import { execFile, spawn } from 'node:child_process';
+import {
+  chmodSync,
+  cpSync,
+  createWriteStream,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { promisify } from 'node:util';
+import * as yauzl from 'yauzl';
+import { packageGradescope, type PackageReport } from '../../scripts/package-gradescope';
+import { loadRubric, maxScore, rubricTests } from '../rubric';
+import {
+  GRADESCOPE_VISIBILITY,
+  type GradescopeResults,
+  GradescopeResultsSchema,
+} from '../runner/results';
+import { tempDir } from './cli-fixtures';
+
+const REPO = join(__dirname, '..', '..');
+/** Two gradings of the real suites side by side, on a busy machine. */
+const GRADING_MS = 180_000;
+
+/** Unpacks `zip` into `dest` as Gradescope does; returns each entry's Unix permission bits. */
+async function unzip(zip: string, dest: string): Promise<Map<string, number>> {
+  const modes = new Map<string, number>();
+  const file = await promisify<string, yauzl.Options, yauzl.ZipFile>(yauzl.open)(zip, {
+    lazyEntries: true,
+  });
+  const openStream = promisify(file.openReadStream.bind(file));
+  await new Promise<void>((resolve, reject) => {
+    file.on('error', reject);
+    file.on('end', resolve);
+    file.on('entry', (entry: yauzl.Entry) => {
+      const mode = (entry.externalFileAttributes >>> 16) & 0o777;
+      modes.set(entry.fileName, mode);
+      const target = join(dest, entry.fileName);
+      mkdirSync(dirname(target), { recursive: true });
+      openStream(entry)
+        .then((stream) => pipeline(stream, createWriteStream(target)))
+        .then(() => {
+          chmodSync(target, mode);
+          file.readEntry();
+        })
+        .catch(reject);
+    });
+    file.readEntry();
+  });
+  return modes;
+}
+
+/** A simulated /autograder: the unpacked zip as source/, and the submission's files. */
+function autograderRoot(base: string, source: string, submission: Record<string, string>): string {
+  const root = join(base, 'autograder');
+  mkdirSync(root, { recursive: true });
+  symlinkSync(source, join(root, 'source'), 'dir');
+  for (const [path, text] of Object.entries(submission)) {
+    mkdirSync(dirname(join(root, 'submission', path)), { recursive: true });
+    writeFileSync(join(root, 'submission', path), text);
+  }
+  mkdirSync(join(root, 'submission'), { recursive: true });
+  return root;
+}
+
+/** Runs run_autograder as Gradescope does; returns its output (instructors only) and results. */
+function runAutograder(root: string): Promise<{
+  code: number | null;
+  stdout: string;
+  results: GradescopeResults;
+}> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', [join(root, 'source', 'run_autograder')], {
+      cwd: root,
+      env: { ...process.env, AUTOGRADER_ROOT: root },
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      try {
+        const json: unknown = JSON.parse(
+          readFileSync(join(root, 'results', 'results.json'), 'utf8'),
+        );
+        resolve({ code, stdout, results: GradescopeResultsSchema.parse(json) });
+      } catch (error) {
+        reject(new Error(`no valid results.json: ${String(error)}\n${stdout}`));
+      }
+    });
+  });
+}
+
+describe('the Gradescope autograder zip', () => {
+  const rubric = loadRubric(REPO);
+  let tmp: { path: string; remove: () => void };
+  let report: PackageReport;
+  let modes: Map<string, number>;
+  let source: string;
+
+  beforeAll(async () => {
+    tmp = tempDir('gradescope');
+    report = await packageGradescope({ out: join(tmp.path, 'autograder.zip') });
+    source = join(tmp.path, 'source');
+    modes = await unzip(report.zip, source);
+    symlinkSync(join(REPO, 'node_modules'), join(source, 'node_modules'), 'dir');
+  });
+  afterAll(() => tmp.remove());
+
+  test('holds both scripts at its root, the grader with every suite, and never solution/', async () => {
+    expect(modes.get('setup.sh')).toBe(0o755);
+    expect(modes.get('run_autograder')).toBe(0o755);
+    for (const path of [
+      ...rubric.suites.map((suite) => suite.file),
+      'grader/rubric.json',
+      'grader/cli/grade.ts',
+      'grader/runner/channel-reporter.js',
+      'grader/harness/peer-host/worker.ts',
+      'grader/jest.config.js',
+      'lab9/src/peer/peer.ts',
+      'package.json',
+      'package-lock.json',
+      'tsconfig.json',
+    ]) {
+      expect(modes.has(path)).toBe(true);
+    }
+    const unwanted = [...modes.keys()].filter((path) =>
+      /^(solution|fixtures|grader\/test|node_modules)\//.test(path),
+    );
+    expect(unwanted).toEqual([]);
+    expect(report.points).toBe(maxScore(rubric));
+
+    const again = await packageGradescope({ out: join(tmp.path, 'again.zip') });
+    expect(readFileSync(again.zip).equals(readFileSync(report.zip))).toBe(true);
+    for (const script of ['setup.sh', 'run_autograder']) {
+      await expect(
+        promisify(execFile)('bash', ['-n', join(source, script)]),
+      ).resolves.toBeDefined();
+    }
+  });
+
+  test(
+    'run_autograder: the reference solution gets full marks, the template 0 with teaching feedback',
+    async () => {
+      const solutionRoot = autograderRoot(join(tmp.path, 'solution'), source, {
+        'peer.ts': readFileSync(join(REPO, 'solution', 'peer.ts'), 'utf8'),
+      });
+      const templateRoot = autograderRoot(join(tmp.path, 'template'), source, {
+        'README.md': '# my lab 9\n',
+        'lab9/src/peer/peer.ts': readFileSync(join(REPO, 'lab9', 'src', 'peer', 'peer.ts'), 'utf8'),
+      });
+      const [solution, template] = await Promise.all([
+        runAutograder(solutionRoot),
+        runAutograder(templateRoot),
+      ]);
+
+      expect(solution.code).toBe(0);
+      const failed = solution.results.tests.filter((test) => test.status !== 'passed');
+      expect(failed.map((test) => `${test.name}\n${test.output}`)).toEqual([]);
+      expect(solution.results.score).toBe(maxScore(rubric));
+      const visibility = new Map(
+        rubricTests(rubric).map((test) => [test.id, GRADESCOPE_VISIBILITY[test.visibility]]),
+      );
+      for (const test of solution.results.tests) {
+        expect(test.visibility).toBe(visibility.get(test.number));
+      }
+      expect(solution.stdout).toContain(`**Score: ${maxScore(rubric)} / ${maxScore(rubric)}**`);
+
+      expect(template.code).toBe(0);
+      expect(template.results.score).toBe(0);
+      expect(template.results.output).toContain('Graded file: lab9/src/peer/peer.ts');
+      expect(template.results.tests).toHaveLength(rubricTests(rubric).length);
+      for (const test of template.results.tests) expect(test.status).toBe('failed');
+      const outputs = template.results.tests.map((test) => test.output).join('\n');
+      expect(outputs).toContain(
+        'Peer.handleClient (9A) is not implemented yet: this is your TODO in lab9/src/peer/peer.ts',
+      );
+      expect(outputs).toContain(
+        'Peer.routePiece (9B) is not implemented yet: this is your TODO in lab9/src/peer/peer.ts',
+      );
+    },
+    GRADING_MS,
+  );
+
+  test('run_autograder: a submission without peer.ts is one invalid submission, scored 0', async () => {
+    const root = autograderRoot(join(tmp.path, 'nothing'), source, {
+      'notes/todo.txt': 'start the lab\n',
+      'other/answer.md': '42\n',
+    });
+    const { code, results } = await runAutograder(root);
+    expect(code).toBe(0);
+    expect(results.score).toBe(0);
+    expect(results.output).toMatch(/· invalid/);
+    expect(results.output).toContain('looked for lab9/src/peer/peer.ts');
+  });
+
+  test('run_autograder: a grader that cannot start still writes a results.json that says so', async () => {
+    const broken = join(tmp.path, 'broken-source');
+    cpSync(source, broken, { recursive: true, verbatimSymlinks: true });
+    rmSync(join(broken, 'grader', 'rubric.json'));
+    const root = autograderRoot(join(tmp.path, 'broken'), broken, { 'peer.ts': 'export {};\n' });
+    const { code, results } = await runAutograder(root);
+    expect(code).toBe(0);
+    expect(results).toMatchObject({ score: 0, tests: [] });
+    expect(results.output).toContain('The autograder failed (exit code 2)');
+  });
+});
