@@ -10,6 +10,7 @@ export default tseslint.config(
       'coverage/**',
       'out/**',
       'fixtures/submissions/**',
+      'fixtures/hostile/**',
       '**/*.js',
       '**/*.mjs',
     ],

@@ -10,5 +10,5 @@ module.exports = {
     '<rootDir>/solution/test/**/*.test.ts',
     '<rootDir>/grader/test/**/*.test.ts',
   ],
-  testPathIgnorePatterns: ['/node_modules/', '/fixtures/submissions/'],
+  testPathIgnorePatterns: ['/node_modules/', '/fixtures/submissions/', '/fixtures/hostile/'],
 };

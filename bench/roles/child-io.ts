@@ -1,7 +1,7 @@
 /**
  * The child side of the bench's IPC: read the role spec, tell the parent 'ready', wait for 'go',
  * measure CPU from there, answer 'stop' with the resources used. Below: process.send/'message'.
- * Above: each role (raw.ts, peers.ts, swarm.ts), which only does its measured work.
+ * Above: each role (raw.ts, frames.ts, peers.ts, swarm.ts), which only does its measured work.
  */
 import type { ChildMessage, ParentMessage, ProcessUsage, RoleSpec } from '../harness/messages';
 

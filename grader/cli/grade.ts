@@ -253,7 +253,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       CANARY_SETUP,
     ],
   });
-  process.stderr.write(`Isolation (checked at start):\n${describeLayers(isolation).map((line) => `  ${line}\n`).join('')}`);
+  process.stderr.write(
+    `Isolation (checked at start):\n${describeLayers(isolation)
+      .map((line) => `  ${line}\n`)
+      .join('')}`,
+  );
   const missing = missingForOfficial(isolation);
   if (missing.length > 0) {
     const names = missing.map((layer) => `${LABELS[layer.id]} (${layer.detail})`).join('; ');

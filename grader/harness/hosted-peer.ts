@@ -441,7 +441,16 @@ export class HostedPeer {
       const state = await this.fileState(spec);
       parts.push(`${fileText(spec.swarmId, spec.fileId)} ${state.held.length}/${pieceCount(spec)}`);
     }
-    return `Pieces stored: ${parts.join(', ')}.`;
+    const { routes, connected } = await this.#world.ask(
+      'routingState',
+      { name: this.name },
+      `read peer ${this.name}'s routing table`,
+    );
+    const table = routes.map((r) => `${fileText(r.swarmId, r.fileId)} (${r.pieces} pieces)`);
+    return (
+      `Pieces stored: ${parts.join(', ')}. Routes known: ${table.join(', ') || 'none'}. ` +
+      `Downloading from: ${connected.join(', ') || 'no peer'}.`
+    );
   }
 
   #rejectionSummary(): string {

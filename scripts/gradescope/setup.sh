@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder image (its Ubuntu base
-# image): installs Node 20 from NodeSource unless a Node 20 is already there, then the grader's
-# pinned tools with `npm ci` from the lock file in the zip. Nothing of a submission exists yet.
-# AUTOGRADER_ROOT (default /autograder) is for trying it on a copy of the layout.
+# image): installs Node 20 from NodeSource unless a Node 20 is already there, bubblewrap (the
+# grader uses it for namespaces and seccomp when the container allows; see docs/security.md),
+# then the grader's pinned tools with `npm ci` from the lock file in the zip. Nothing of a
+# submission exists yet. AUTOGRADER_ROOT (default /autograder) is for trying it on a copy.
 set -euo pipefail
 
 ROOT="${AUTOGRADER_ROOT:-/autograder}"
 NODE_MAJOR=20
 
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y --no-install-recommends ca-certificates curl bubblewrap
 if ! command -v node >/dev/null || [ "$(node -p 'process.versions.node.split(".")[0]')" != "$NODE_MAJOR" ]; then
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update
-  apt-get install -y --no-install-recommends ca-certificates curl
   curl -fsSL "https://deb.nodesource.com/setup_${NODE_MAJOR}.x" | bash -
   apt-get install -y --no-install-recommends nodejs
 fi

@@ -72,6 +72,11 @@ export interface HostOps {
     reply: RouteOutcome;
   };
   fileState: { request: { name: string; swarmId: string; fileId: string }; reply: FileState };
+  /** The peer's routing table and the peers it downloads from, for failure messages. */
+  routingState: {
+    request: { name: string };
+    reply: { routes: { swarmId: string; fileId: string; pieces: number }[]; connected: string[] };
+  };
   /** Stops every peer and pipe left over and starts a fresh tracker: each scenario starts clean. */
   reset: { request: Record<string, never>; reply: null };
   ping: { request: Record<string, never>; reply: null };

@@ -287,6 +287,14 @@ const handlers: Handlers = {
     return { known: true, held, bytes };
   },
 
+  routingState({ name }) {
+    const { peer } = hosted(name);
+    const routes = peer.routes
+      .all()
+      .map(({ swarmId, fileId, pieceHashes }) => ({ swarmId, fileId, pieces: pieceHashes.length }));
+    return Promise.resolve({ routes, connected: peer.connectedPeers() });
+  },
+
   async reset() {
     const left = [...peers.values()];
     peers.clear();
