@@ -57,9 +57,11 @@ export class BenchChild {
       if (message.kind === 'failed') failAll(new Error(`${this.role} failed: ${message.message}`));
       else waiters.get(message.kind)?.(message);
     });
+    this.#process.on('exit', () => (this.#exited = true));
+    // 'close', not 'exit': it comes after the IPC channel closed, so every message the child
+    // sent before exiting (its 'usage', say) has been delivered first.
     this.#exit = new Promise((resolve) => {
-      this.#process.on('exit', (code, signal) => {
-        this.#exited = true;
+      this.#process.on('close', (code, signal) => {
         failAll(new Error(`${this.role} exited early (code ${code}, signal ${signal})`));
         resolve();
       });

@@ -17,6 +17,7 @@ import {
   DISABLE_VARIABLE,
   describeLayers,
   detectIsolation,
+  type Isolation,
   LABELS,
   missingForOfficial,
 } from '../runner/isolation';
@@ -46,6 +47,24 @@ const KIT_ROOT = resolve(__dirname, '..', '..');
 /** Exit code of a bad command line, a missing rubric or an unreadable kit. */
 const EXIT_USAGE = 2;
 
+/** Exit code of --check-isolation on a machine where --official would refuse. */
+const EXIT_NOT_OFFICIAL = 3;
+
+/** Detects the isolation layers (probing each) and prints them, as every grading starts. */
+async function checkIsolation(kitRoot: string): Promise<Isolation> {
+  const isolation = await detectIsolation({
+    readPaths: [
+      resolve(kitRoot, 'node_modules'),
+      join(KIT_ROOT, 'node_modules'),
+      CHANNEL_REPORTER,
+      CANARY_SETUP,
+    ],
+  });
+  const lines = describeLayers(isolation).map((line) => `  ${line}\n`);
+  process.stderr.write(`Isolation (checked at start):\n${lines.join('')}`);
+  return isolation;
+}
+
 interface Options {
   readonly out: string;
   readonly jobs: number;
@@ -56,6 +75,7 @@ interface Options {
   readonly seed?: number;
   readonly keepSandboxes?: boolean;
   readonly official?: boolean;
+  readonly checkIsolation?: boolean;
   readonly kit?: string;
   readonly gradescope?: string;
 }
@@ -90,7 +110,7 @@ export function buildProgram(): Command {
         'repository; its peer.ts is lab9/src/peer/peer.ts, src/peer/peer.ts or peer.ts, at the ' +
         'top or inside one folder. A folder without one is a folder of submissions.',
     )
-    .argument('<submissions...>', 'folders, archives, globs, or folders of submissions')
+    .argument('[submissions...]', 'folders, archives, globs, or folders of submissions')
     .option('-o, --out <dir>', 'where grades.csv and the per-submission folders go', 'grades')
     .option(
       '-j, --jobs <n>',
@@ -140,6 +160,11 @@ export function buildProgram(): Command {
       '--official',
       'refuse to grade unless every isolation layer is available (Linux, root, bubblewrap, cgroups)',
     )
+    .option(
+      '--check-isolation',
+      'only check which isolation layers this machine offers: the list on stderr, JSON on stdout; ' +
+        'exit code 0 if --official could grade here, 3 if not',
+    )
     .addOption(
       new Option('--kit <dir>', 'grade with the suites of another copy of the kit').hideHelp(),
     )
@@ -173,7 +198,8 @@ network and mount namespaces and a seccomp filter (bubblewrap). --official refus
 without them; ${DISABLE_VARIABLE}=strong (or bwrap,uid,cgroups,permissions) turns them off.
 
 Exit code: 0 when grading ran, whatever the scores; 2 for a bad command line, a kit without
-grader/rubric.json, or --official where isolation layers are missing.`;
+grader/rubric.json, or --official where isolation layers are missing; with --check-isolation,
+0 if --official could grade on this machine and 3 if not.`;
 
 /**
  * --gradescope: the one argument is one submission. A folder is graded as it is (one without a
@@ -223,6 +249,15 @@ export async function main(argv: readonly string[]): Promise<number> {
   const options = program.opts<Options>();
   const kitRoot = resolve(options.kit ?? KIT_ROOT);
   const outDir = resolve(options.out);
+  if (options.checkIsolation === true) {
+    const isolation = await checkIsolation(kitRoot);
+    process.stdout.write(`${JSON.stringify({ layers: isolation.layers }, null, 2)}\n`);
+    return missingForOfficial(isolation).length === 0 ? 0 : EXIT_NOT_OFFICIAL;
+  }
+  if (program.args.length === 0) {
+    process.stderr.write('error: no submissions given (npm run grade -- --help for usage)\n');
+    return EXIT_USAGE;
+  }
 
   let tests;
   let lab;
@@ -245,19 +280,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return EXIT_USAGE;
   }
 
-  const isolation = await detectIsolation({
-    readPaths: [
-      resolve(kitRoot, 'node_modules'),
-      join(KIT_ROOT, 'node_modules'),
-      CHANNEL_REPORTER,
-      CANARY_SETUP,
-    ],
-  });
-  process.stderr.write(
-    `Isolation (checked at start):\n${describeLayers(isolation)
-      .map((line) => `  ${line}\n`)
-      .join('')}`,
-  );
+  const isolation = await checkIsolation(kitRoot);
   const missing = missingForOfficial(isolation);
   if (missing.length > 0) {
     const names = missing.map((layer) => `${LABELS[layer.id]} (${layer.detail})`).join('; ');

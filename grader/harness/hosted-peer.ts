@@ -102,16 +102,6 @@ export class HostedPeer {
     });
   }
 
-  async release(read: HeldRead): Promise<void> {
-    this.#released.add(read.readId);
-    await this.#world.ask(
-      'releaseRead',
-      { name: this.name, readId: read.readId },
-      `release a read of ${this.name}`,
-    );
-    this.#world.step(`the test releases peer ${this.name}'s read of ${refText(read.ref)}`);
-  }
-
   /** Releases every held read and stops holding new ones. */
   async releaseAll(): Promise<void> {
     for (const read of this.heldReads()) this.#released.add(read.readId);

@@ -75,15 +75,11 @@ export class HeldStore extends ForwardingStore {
     this.#rule = rule;
   }
 
-  /** Lets one held read go on; unknown IDs (already released) are ignored. */
-  release(readId: number): void {
-    const read = this.#held.get(readId);
-    this.#held.delete(readId);
-    read?.release();
-  }
-
+  /** Lets every held read go on, oldest first. */
   releaseAll(): void {
-    for (const readId of [...this.#held.keys()]) this.release(readId);
+    const held = [...this.#held.values()];
+    this.#held.clear();
+    for (const read of held) read.release();
   }
 
   override readPiece(swarmId: string, fileId: string, index: number): Promise<Buffer> {

@@ -12,7 +12,7 @@ import { fileText } from './format';
 import { HostedPeer } from './hosted-peer';
 import { REPO_ROOT, peerModulePath } from './implementation';
 import { HostGone, type HostDeath, type PeerHost } from './peer-host/host';
-import type { HostEvent, HostOps, OpName, SerializedError } from './peer-host/protocol';
+import type { Address, HostEvent, HostOps, OpName, SerializedError } from './peer-host/protocol';
 import type { Watch } from './watch';
 
 /** The result of a bounded wait: the value, or why there is none, as a sentence. */
@@ -22,8 +22,6 @@ export type Outcome<T> =
 export interface PeerOptions {
   /** Files the peer seeds from the start. @default none */
   readonly seeds?: readonly FileSpec[];
-  /** GET_PIECE requests a downloader keeps in flight. @default the kit's 16 */
-  readonly requestsInFlight?: number;
 }
 
 export class World {
@@ -86,17 +84,7 @@ export class World {
   /** Starts a peer of the class under test in the host thread (listening, seeding `seeds`). */
   async peer(name: string, options: PeerOptions = {}): Promise<HostedPeer> {
     const seeds = [...(options.seeds ?? [])];
-    const address = await this.ask(
-      'startPeer',
-      {
-        name,
-        seeds,
-        ...(options.requestsInFlight !== undefined && {
-          requestsInFlight: options.requestsInFlight,
-        }),
-      },
-      `start peer ${name}`,
-    );
+    const address = await this.ask('startPeer', { name, seeds }, `start peer ${name}`);
     this.defer(() => this.#teardown(this.host.request('stopPeer', { name })));
     const seeding = seeds.map(
       (spec) => `${fileText(spec.swarmId, spec.fileId)} (${pieceCount(spec)} pieces)`,
@@ -110,10 +98,7 @@ export class World {
   }
 
   /** Adds a peer that is not hosted (a fake seeder) to the tracker of every swarm in `files`. */
-  async register(
-    address: HostOps['register']['request']['address'],
-    files: readonly FileSpec[],
-  ): Promise<void> {
+  async register(address: Address, files: readonly FileSpec[]): Promise<void> {
     for (const swarmId of swarmIdsOf(files)) {
       await this.ask('register', { swarmId, address }, `register ${address.peerId}`);
     }

@@ -31,7 +31,13 @@ import {
   RunCgroup,
 } from './cgroup';
 import { runChild } from './child';
-import { KILL_DEADLINE_MS, MAX_TASKS, PROBE_TIMEOUT_MS, RUN_UID_BASE, RUN_UID_COUNT } from './limits';
+import {
+  KILL_DEADLINE_MS,
+  MAX_TASKS,
+  PROBE_TIMEOUT_MS,
+  RUN_UID_BASE,
+  RUN_UID_COUNT,
+} from './limits';
 import { seccompProgram } from './seccomp';
 import { acquireUid } from './uid-pool';
 
@@ -448,11 +454,13 @@ export interface Confinement {
 /** fd of the seccomp program in bwrap: after stdin, stdout, stderr and the channel. */
 export const SECCOMP_FD = 4;
 
+/** Joins the run's cgroups, then runs the rest; no core dumps of a crashing run on the host. */
 const JOIN_CGROUPS =
-  'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"';
+  'ulimit -c 0; while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"';
 
+/** Inside bwrap, as root still: mounts the run's writable folders noexec, then runs the rest. */
 const MOUNT_TMPFS =
-  'size=$1; shift; while [ "$1" != -- ]; do ' +
+  'ulimit -c 0; size=$1; shift; while [ "$1" != -- ]; do ' +
   'mount -t tmpfs -o "size=$size,mode=1777,noexec,nosuid,nodev" lab9-run "$1" || exit 125; ' +
   'shift; done; shift; exec "$@"';
 
@@ -482,10 +490,14 @@ export function confine(isolation: Isolation, request: ConfineRequest): Confinem
     isolation.cgroups.v1Pids !== null;
   try {
     if (hasCgroups) {
-      cgroup = RunCgroup.create(isolation.cgroups, `lab9-grade-${held?.uid ?? 'run'}-${process.pid}-${nextId()}`, {
-        memoryBytes: request.memoryBytes,
-        maxTasks: MAX_TASKS,
-      });
+      cgroup = RunCgroup.create(
+        isolation.cgroups,
+        `lab9-grade-${held?.uid ?? 'run'}-${process.pid}-${nextId()}`,
+        {
+          memoryBytes: request.memoryBytes,
+          maxTasks: MAX_TASKS,
+        },
+      );
     }
   } catch (error) {
     held?.release();
@@ -508,15 +520,19 @@ export function confine(isolation: Isolation, request: ConfineRequest): Confinem
   if (isolation.bwrap !== null) {
     const dropsRoot = held !== null;
     if (dropsRoot) {
-      line = ['/bin/sh', '-c', MOUNT_TMPFS, 'lab9-mount', String(request.memoryBytes), ...request.writable, '--', ...line];
+      line = [
+        '/bin/sh',
+        '-c',
+        MOUNT_TMPFS,
+        'lab9-mount',
+        String(request.memoryBytes),
+        ...request.writable,
+        '--',
+        ...line,
+      ];
     }
     if (isolation.seccompFile !== null) seccompFd = openSync(isolation.seccompFile, 'r');
-    line = [
-      isolation.bwrap,
-      ...bwrapArgs(request, dropsRoot, seccompFd !== null),
-      '--',
-      ...line,
-    ];
+    line = [isolation.bwrap, ...bwrapArgs(request, dropsRoot, seccompFd !== null), '--', ...line];
   } else if (held !== null) {
     // Without a mount namespace the run's uid needs its way to the sandbox and its own temp.
     chmodSync(request.base, 0o755);
@@ -561,7 +577,9 @@ function nextId(): number {
 
 /** The folders between `/` and `path`, outermost first, `/` excluded. */
 function ancestors(path: string): string[] {
-  const parts = resolve(path).split(sep).filter((part) => part !== '');
+  const parts = resolve(path)
+    .split(sep)
+    .filter((part) => part !== '');
   return parts.slice(0, -1).map((_, i) => `/${parts.slice(0, i + 1).join('/')}`);
 }
 
@@ -605,7 +623,11 @@ function bwrapArgs(request: ConfineRequest, dropsRoot: boolean, seccomp: boolean
   // Every folder on the way to a mount point is made here, world-traversable (bwrap's own
   // are 0700, which the run's uid could not cross); /tmp is a tmpfs of its own.
   const dirs = new Set<string>();
-  for (const target of [...mounts, ...request.writable.map((p) => resolve(p)), resolve(request.cwd)]) {
+  for (const target of [
+    ...mounts,
+    ...request.writable.map((p) => resolve(p)),
+    resolve(request.cwd),
+  ]) {
     for (const dir of ancestors(target)) {
       if (SYSTEM_DIRS.includes(dir) || dir === '/dev' || dir === '/tmp') continue;
       if ([...mounts].some((m) => dir === m || dir.startsWith(m + sep))) continue;
@@ -620,7 +642,8 @@ function bwrapArgs(request: ConfineRequest, dropsRoot: boolean, seccomp: boolean
   for (const dir of request.writable) {
     // With setpriv, the run's noexec tmpfs is mounted by the inner shell; this is its mount point.
     if (dropsRoot) args.push('--perms', '0755', '--dir', resolve(dir));
-    else args.push('--perms', '1777', '--size', String(request.memoryBytes), '--tmpfs', resolve(dir));
+    else
+      args.push('--perms', '1777', '--size', String(request.memoryBytes), '--tmpfs', resolve(dir));
   }
   args.push('--chdir', resolve(request.cwd));
   if (seccomp) args.push('--seccomp', String(SECCOMP_FD));

@@ -244,6 +244,13 @@ function describeEnd(
     const lingered = result.end === 'lingered' ? ' (it left handles open and was stopped)' : '';
     return ['ok', `completed in ${seconds} s${lingered}`];
   }
+  if (result.end === 'lingered') {
+    // The marker is unverified bytes: something other than the reporter wrote it.
+    return [
+      'crashed',
+      'stopped: its results channel said the run was done, but no signed record did',
+    ];
+  }
   if (result.spawnError !== null) return ['crashed', `Jest could not start: ${result.spawnError}`];
   if (/heap out of memory|ERR_WORKER_OUT_OF_MEMORY/.test(result.output)) {
     return ['memory-limit', 'a process ran out of its heap and died'];

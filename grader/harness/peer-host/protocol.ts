@@ -48,14 +48,13 @@ export interface FileState {
 export interface HostOps {
   /** Starts a peer of the class under test, seeding `seeds`, on 127.0.0.1 port 0. */
   startPeer: {
-    request: { name: string; seeds: FileSpec[]; requestsInFlight?: number };
+    request: { name: string; seeds: FileSpec[] };
     reply: Address;
   };
   stopPeer: { request: { name: string }; reply: null };
   /** Adds an address to the host's tracker (e.g. a fake seeder living in the test thread). */
   register: { request: { swarmId: string; address: Address }; reply: null };
   holdReads: { request: { name: string; rule: HoldRule }; reply: null };
-  releaseRead: { request: { name: string; readId: number }; reply: null };
   releaseAll: { request: { name: string }; reply: null };
   /** Hands one end of an in-memory stream to the peer's handleClient. */
   openPipe: { request: { name: string; pipeId: number }; reply: null };

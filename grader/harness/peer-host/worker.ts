@@ -139,7 +139,7 @@ type Handlers = {
 };
 
 const handlers: Handlers = {
-  async startPeer({ name, seeds, requestsInFlight }) {
+  async startPeer({ name, seeds }) {
     if (peers.has(name)) throw new TypeError(`a peer named ${name} already runs`);
     const files = new FileManager({ root: tmpdir(), storage: 'memory' });
     for (const spec of seeds) {
@@ -164,7 +164,6 @@ const handlers: Handlers = {
       files: store,
       peerId: name,
       clock: frozenClock,
-      ...(requestsInFlight !== undefined && { requestsInFlight }),
     });
     peer.on('clientError', (error) =>
       emit({ type: 'clientError', peer: name, error: serializeError(error) }),
@@ -193,11 +192,6 @@ const handlers: Handlers = {
 
   holdReads({ name, rule }) {
     hosted(name).held.hold(rule);
-    return Promise.resolve(null);
-  },
-
-  releaseRead({ name, readId }) {
-    hosted(name).held.release(readId);
     return Promise.resolve(null);
   },
 
