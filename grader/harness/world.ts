@@ -256,8 +256,7 @@ export class World {
       if (frames.length === 0) frames.push(...userFrames(event.error.stack));
     }
     if (errors.length > 3) lines.push(`  (and ${errors.length - 3} more handleClient failures)`);
-    for (const error of this.#thrown)
-      if (frames.length === 0) frames.push(...userFrames(error.stack));
+    if (frames.length === 0) frames.push(...this.#thrown.flatMap((e) => userFrames(e.stack)));
     if (this.host.output.length > 0) {
       lines.push('The peer printed (last lines):', ...this.host.output.map((l) => `    | ${l}`));
     }

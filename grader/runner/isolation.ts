@@ -6,7 +6,6 @@
  *   sh (mounts the run's noexec temporary folders) → setpriv (the run's own uid) → command.
  * Below: cgroup.ts, seccomp.ts, uid-pool.ts. Above: the CLI detects; child.ts runs a confinement.
  */
-import { spawnSync } from 'node:child_process';
 import {
   closeSync,
   chmodSync,

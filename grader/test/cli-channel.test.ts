@@ -142,6 +142,18 @@ describe('readChannel', () => {
     expect(reading.anomalies[0]).toMatch(/^results channel line 1 is signed but is not a record/);
   });
 
+  test('a flood of unsigned lines is quoted three times, then counted', () => {
+    const garbage = Array.from({ length: 50 }, (_, i) => `garbage ${i}\n`).join('');
+    const reading = readChannel(Buffer.from(start + garbage + done(1)), key);
+    expect(reading.records.map((r) => r.kind)).toEqual(['start', 'done']);
+    expect(reading.anomalies).toEqual([
+      'results channel line 2 is not signed: "garbage 0"',
+      'results channel line 3 is not signed: "garbage 1"',
+      'results channel line 4 is not signed: "garbage 2"',
+      '47 more lines of the results channel are not signed',
+    ]);
+  });
+
   test('a last line cut short by a killed run is ignored; a truncated channel is an anomaly', () => {
     const cut = Buffer.from(start + done(1).slice(0, 40));
     expect(readChannel(cut, key)).toEqual({

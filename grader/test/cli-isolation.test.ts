@@ -206,11 +206,16 @@ describe('inside a confined run', () => {
     ['cgroup-kill'],
     'a double-forked child with a new session and an empty environment is killed with the run',
     async () => {
-      const { lines, result } = await confined(`
-        const { spawnSync } = require('node:child_process');
-        const out = spawnSync('/bin/sh', ['-c', 'setsid -f sh -c "echo \\\\$\\\\$ > $SCRATCH/pid; exec sleep 1000"; sleep 0.5; cat $SCRATCH/pid'],
+      // The escapee: own session (setsid -f forks first), no environment, no output pipes.
+      const escape =
+        'setsid -f /bin/sh -c \'echo $$ > "$SCRATCH/pid"; exec sleep 1000\' ' +
+        '</dev/null >/dev/null 2>&1; sleep 0.5; cat "$SCRATCH/pid"';
+      const { lines, result } = await confined(
+        `const out = require('node:child_process').spawnSync('/bin/sh', ['-c', process.env.ESCAPE],
           { env: { SCRATCH: process.env.SCRATCH, PATH: process.env.PATH } });
-        console.log(String(out.stdout).trim());`);
+        console.log(String(out.stdout).trim());`,
+        { ESCAPE: escape },
+      );
       expect(result.cgroup).not.toBeNull();
       const pidInside = Number(lines[0]);
       expect(pidInside).toBeGreaterThan(0);

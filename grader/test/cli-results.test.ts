@@ -7,6 +7,7 @@ import { renderTable } from '../cli/table';
 import type { RubricTest } from '../rubric';
 import { renderFeedback } from '../runner/feedback';
 import type { SubmissionReport } from '../runner/grade-submission';
+import type { Layer } from '../runner/isolation';
 import { gradesCsv } from '../runner/report';
 import { GradescopeResultsSchema, gradescopeResults } from '../runner/results';
 import { gradeRuns, gradeWithoutRuns } from '../runner/score';
@@ -136,6 +137,47 @@ describe('results.json', () => {
     expect(GradescopeResultsSchema.safeParse({ ...results, tests: [test] }).success).toBe(false);
     expect(GradescopeResultsSchema.safeParse({ ...results, score: 99 }).success).toBe(false);
     expect(GradescopeResultsSchema.safeParse({ ...results, extra: 1 }).success).toBe(false);
+  });
+});
+
+describe('isolation and review in the results', () => {
+  const layers: Layer[] = [
+    { id: 'wall-clock', on: true, detail: '--timeout per run' },
+    { id: 'mount-namespace', on: false, detail: 'bubblewrap (bwrap) is not installed' },
+  ];
+  const withheld = {
+    ...report(
+      'carol',
+      gradeWithoutRuns(TESTS, 'needs-review', 'run (seed 5): results channel line 2 is not signed'),
+    ),
+    layers,
+  };
+
+  test('results.json names every layer in extra_data and the missing ones in its output', () => {
+    const results = gradescopeResults(withheld);
+    expect(GradescopeResultsSchema.safeParse(results).success).toBe(true);
+    expect(results.extra_data).toEqual({
+      isolation: [
+        { layer: 'wall-clock', on: true, detail: '--timeout per run' },
+        { layer: 'mount-namespace', on: false, detail: 'bubblewrap (bwrap) is not installed' },
+      ],
+      withheld_score: 0,
+      runs: [],
+    });
+    expect(results.output).toContain(
+      'Graded without these isolation layers (not available on the grading machine): mount namespace.',
+    );
+    expect(results.output).toContain('The score is withheld until a person reviews');
+  });
+
+  test('feedback.md says the score is withheld and how the runs were isolated', () => {
+    const text = renderFeedback(withheld, 'Lab 9');
+    expect(text).toContain(
+      '**Score: withheld until review** (the verified results alone give 0 / 5)',
+    );
+    expect(text).toContain('- … withheld · **0/2** · a one');
+    expect(text).toContain('- **off** · mount namespace: bubblewrap (bwrap) is not installed');
+    expect(text).toContain('- on · wall-clock limit: --timeout per run');
   });
 });
 

@@ -180,6 +180,33 @@ describe('gradeRuns', () => {
     expect(unknown.score).toBe(0);
   });
 
+  test('needs-review withholds every point, keeping aside what the verified records give', () => {
+    const grade = gradeRuns(TESTS, [
+      jestRun(
+        [caseRecord('a one', 'passed'), caseRecord('b one', 'passed', FILE_B), DONE],
+        'ok',
+        7,
+        ['results channel line 9 is not signed: "x"'],
+      ),
+    ]);
+    expect([grade.status, grade.score, grade.withheld, grade.max]).toEqual([
+      'needs-review',
+      0,
+      7,
+      10,
+    ]);
+    expect(grade.tests.map((t) => [t.score, t.passed, t.withheld])).toEqual([
+      [0, false, true],
+      [0, false, true],
+      [0, false, true],
+    ]);
+    expect(grade.tests[0]?.message).toBe(
+      'points withheld until a person reviews this submission; passed in the verified results',
+    );
+    const fine = gradeRuns(TESTS, [jestRun([caseRecord('a one', 'passed'), DONE])]);
+    expect([fine.score, fine.withheld]).toEqual([2, null]);
+  });
+
   test('with repeated runs a test passes only if it passed every run, and is marked unstable', () => {
     const grade = gradeRuns(TESTS, [
       jestRun([caseRecord('a one', 'passed'), caseRecord('a two', 'passed')], 'ok', 10),
