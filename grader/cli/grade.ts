@@ -1,8 +1,9 @@
 /**
  * `npm run grade -- <submission folder or archive> ...`: grades Lab 9 submissions with the
  * grader suites and writes grades.csv plus, per submission, results.json (Gradescope),
- * feedback.md and run.log. This file owns the command line, the parallel schedule and the
- * output; grader/runner/ grades one submission (grade-submission.ts) and writes its files.
+ * feedback.md and run.log. This file owns the command line, the isolation check at start (and
+ * --official's refusal), the parallel schedule and the output; grader/runner/ grades one
+ * submission (grade-submission.ts) and writes its files.
  * Exit code: 0 when grading ran, whatever the scores; 2 for a bad command line or kit.
  */
 import { randomInt } from 'node:crypto';
@@ -19,6 +20,7 @@ import {
   detectIsolation,
   type Isolation,
   LABELS,
+  type LayerId,
   missingForOfficial,
 } from '../runner/isolation';
 import { CANARY_SETUP } from '../runner/canary';
@@ -75,6 +77,7 @@ interface Options {
   readonly seed?: number;
   readonly keepSandboxes?: boolean;
   readonly official?: boolean;
+  readonly require?: readonly LayerId[];
   readonly checkIsolation?: boolean;
   readonly kit?: string;
   readonly gradescope?: string;
@@ -88,6 +91,17 @@ function positiveInt(name: string, max = Number.MAX_SAFE_INTEGER) {
     }
     return parsed;
   };
+}
+
+function layerList(value: string): LayerId[] {
+  const ids = value.split(',').map((id) => id.trim());
+  const unknown = ids.filter((id) => !(id in LABELS));
+  if (unknown.length > 0) {
+    throw new InvalidArgumentError(
+      `unknown layer ${unknown.join(', ')}; the layers are ${Object.keys(LABELS).join(', ')}.`,
+    );
+  }
+  return ids as LayerId[];
 }
 
 function seedArg(value: string): number {
@@ -159,6 +173,12 @@ export function buildProgram(): Command {
     .option(
       '--official',
       'refuse to grade unless every isolation layer is available (Linux, root, bubblewrap, cgroups)',
+    )
+    .option(
+      '--require <layers>',
+      'refuse to grade unless these isolation layers are on (comma-separated ids, as in ' +
+        '--check-isolation); --official requires them all',
+      layerList,
     )
     .option(
       '--check-isolation',
@@ -281,6 +301,14 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 
   const isolation = await checkIsolation(kitRoot);
+  const lacking = isolation.layers.filter(
+    (layer) => options.require?.includes(layer.id) && !layer.on,
+  );
+  if (lacking.length > 0) {
+    const names = lacking.map((layer) => `${LABELS[layer.id]} (${layer.detail})`).join('; ');
+    process.stderr.write(`error: --require names isolation layers that are off: ${names}\n`);
+    return EXIT_USAGE;
+  }
   const missing = missingForOfficial(isolation);
   if (missing.length > 0) {
     const names = missing.map((layer) => `${LABELS[layer.id]} (${layer.detail})`).join('; ');

@@ -17,7 +17,7 @@ import {
   type WireErrorCode,
 } from '../../lab9/src/protocol/message-types';
 import { ANSWER_MS, TEARDOWN_MS } from './bounds';
-import { type FileSpec, fileBytes, pieceBytes, pieceRef, sameRef } from './data';
+import { type FileSpec, pieceBytes, pieceCount, pieceRef, sameRef } from './data';
 import { describeFrames, describeMessage, firstDifference, hex, refText } from './format';
 import type { HostedPeer } from './hosted-peer';
 import type { ConnectionKey } from './peer-host/protocol';
@@ -33,8 +33,6 @@ export interface Expectation {
   /** The "Expected:" sentence. @default `what` */
   readonly expected?: string;
   readonly likelyCause: string;
-  /** @default ANSWER_MS */
-  readonly ms?: number;
 }
 
 export abstract class Client {
@@ -46,7 +44,6 @@ export abstract class Client {
   /** When true, sends and answers are not written into the story (scenarios with 40 clients). */
   quiet = false;
   protected readonly world: World;
-  protected readonly peer: HostedPeer;
   readonly #decoder = new FrameDecoder();
   /** Indices in `frames` that an earlier expectation already matched. */
   readonly #matched = new Set<number>();
@@ -55,10 +52,9 @@ export abstract class Client {
   /** Set when the peer's bytes could not even be framed; nothing more is read then. */
   #brokenStream: string | undefined;
 
-  constructor(name: string, world: World, peer: HostedPeer) {
+  constructor(name: string, world: World) {
     this.name = name;
     this.world = world;
-    this.peer = peer;
   }
 
   /** This connection as the peer under test knows it (for its open/end/close events). */
@@ -175,7 +171,7 @@ export abstract class Client {
         if (this.#ended) return { ok: false, why: 'the peer ended the connection first' };
         return undefined;
       },
-      expectation.ms ?? ANSWER_MS,
+      ANSWER_MS,
     );
     if (outcome.ok) return outcome.value;
     return this.world.fail({
@@ -289,8 +285,8 @@ export class TcpClient extends Client {
   readonly #socket: Socket;
   readonly #localPort: number;
 
-  private constructor(name: string, world: World, peer: HostedPeer, socket: Socket) {
-    super(name, world, peer);
+  private constructor(name: string, world: World, socket: Socket) {
+    super(name, world);
     this.#socket = socket;
     this.#localPort = socket.localPort ?? 0;
     socket.on('data', (chunk: Buffer) => this.received(chunk));
@@ -324,7 +320,7 @@ export class TcpClient extends Client {
       });
     }
     world.step(`${name} connected to peer ${peer.name} over TCP`);
-    return new TcpClient(name, world, peer, socket);
+    return new TcpClient(name, world, socket);
   }
 
   get connection(): ConnectionKey {
@@ -353,8 +349,8 @@ let nextPipeId = 1;
 export class PipeClient extends Client {
   readonly #pipeId: number;
 
-  private constructor(name: string, world: World, peer: HostedPeer, pipeId: number) {
-    super(name, world, peer);
+  private constructor(name: string, world: World, pipeId: number) {
+    super(name, world);
     this.#pipeId = pipeId;
     const unsubscribe = world.host.subscribe((event) => {
       if (!('pipeId' in event) || event.pipeId !== pipeId) return;
@@ -376,7 +372,7 @@ export class PipeClient extends Client {
 
   static async open(world: World, name: string, peer: HostedPeer): Promise<PipeClient> {
     const pipeId = nextPipeId++;
-    const client = new PipeClient(name, world, peer, pipeId);
+    const client = new PipeClient(name, world, pipeId);
     await world.ask(
       'openPipe',
       { name: peer.name, pipeId },
@@ -409,8 +405,7 @@ export async function fetchWholeFile(
   spec: FileSpec,
   likelyCause: string,
 ): Promise<void> {
-  const count = Math.ceil(fileBytes(spec).length / spec.pieceLength);
-  for (let index = 0; index < count; index++) {
+  for (let index = 0; index < pieceCount(spec); index++) {
     client.send({ type: MessageType.GetPiece, ...pieceRef(spec, index) });
     await client.expectPiece(spec, index, likelyCause);
   }

@@ -5,7 +5,14 @@
  * layout (v1 memory and pids controllers, v2 only for `cgroup.kill`), found in /proc/self.
  * Above: isolation.ts detects the layout at start; child.ts joins, measures and kills.
  */
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 /** Where this process's cgroups are, per hierarchy; null where that hierarchy is not usable. */
@@ -155,6 +162,40 @@ export function describeLayout(layout: CgroupLayout): {
           ? 'SIGKILL to every pid of the cgroup, until it is empty'
           : null,
   };
+}
+
+/** Prefix of every run's cgroup; the grader's pid follows, so leftovers can be told apart. */
+export const RUN_CGROUP_PREFIX = 'lab9-grade-';
+
+/**
+ * Removes empty cgroups left by graders that died before cleaning up (killed with SIGKILL):
+ * those named `lab9-grade-<pid>-...` whose grader pid no longer runs.
+ */
+export function sweepStaleCgroups(layout: CgroupLayout): void {
+  for (const parent of [layout.v2, layout.v1Memory, layout.v1Pids]) {
+    if (parent === null) continue;
+    let names: string[];
+    try {
+      names = readdirSync(parent);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const match = new RegExp(`^${RUN_CGROUP_PREFIX}(\\d+)-`).exec(name);
+      if (match?.[1] === undefined || Number(match[1]) === process.pid) continue;
+      try {
+        process.kill(Number(match[1]), 0);
+        continue;
+      } catch {
+        // Its grader is gone.
+      }
+      try {
+        rmdirSync(join(parent, name));
+      } catch {
+        // Still has processes (then they are reported by whoever looks) or already gone.
+      }
+    }
+  }
 }
 
 export interface CgroupLimits {

@@ -1,10 +1,11 @@
 /**
  * Runs one untrusted command (Jest on a sandbox, or the type check) under limits: wall clock,
  * resident memory of its whole process tree, and output, with the tree killed after every
- * exit, a clean one too. Optionally opens the results channel on fd 3 and sends the run's key.
+ * exit, a clean one too. Optionally opens the results channel on fd 3 and sends the run's key,
+ * and runs inside a confinement (isolation.ts), whose cgroup is killed and removed after it.
  * Below: process-tree.ts finds and kills the tree; output-cap.ts bounds what is kept.
  * Above: run-jest.ts and typecheck.ts. The channel's bytes are returned, not read: channel.ts
- * verifies them once the tree is dead.
+ * verifies them once the tree and its cgroup are dead.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';

@@ -27,7 +27,9 @@ import {
   describeLayout,
   detectCgroupLayout,
   NO_CGROUPS,
+  RUN_CGROUP_PREFIX,
   RunCgroup,
+  sweepStaleCgroups,
 } from './cgroup';
 import { runChild } from './child';
 import {
@@ -224,7 +226,8 @@ export async function detectIsolation(options: DetectOptions): Promise<Isolation
   if (root && !disabled.has('cgroups')) {
     cgroups = detectCgroupLayout();
     try {
-      const probe = RunCgroup.create(cgroups, `lab9-grade-probe-${process.pid}`, {
+      sweepStaleCgroups(cgroups);
+      const probe = RunCgroup.create(cgroups, `${RUN_CGROUP_PREFIX}${process.pid}-probe`, {
         memoryBytes: 256 * 1024 * 1024,
         maxTasks: MAX_TASKS,
       });
@@ -491,7 +494,7 @@ export function confine(isolation: Isolation, request: ConfineRequest): Confinem
     if (hasCgroups) {
       cgroup = RunCgroup.create(
         isolation.cgroups,
-        `lab9-grade-${held?.uid ?? 'run'}-${process.pid}-${nextId()}`,
+        `${RUN_CGROUP_PREFIX}${process.pid}-${nextId()}`,
         {
           memoryBytes: request.memoryBytes,
           maxTasks: MAX_TASKS,

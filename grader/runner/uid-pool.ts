@@ -5,12 +5,18 @@
  * its uid after the run is known to be its. A lock file per uid, holding the owner's pid, says
  * which are taken; one whose owner died is taken over. Above: isolation.ts, once per run.
  */
-import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RUN_UID_BASE, RUN_UID_COUNT } from './limits';
 
-const LOCK_DIR = join(tmpdir(), 'lab9-grade-uids');
+/**
+ * One folder for every grader on the machine, whatever its TMPDIR: /run (a tmpfs, emptied at
+ * boot, so no lock outlives a reboot) where it exists.
+ */
+const LOCK_DIR = existsSync('/run')
+  ? join('/run', 'lab9-grade-uids')
+  : join(tmpdir(), 'lab9-grade-uids');
 
 export interface HeldUid {
   readonly uid: number;

@@ -108,8 +108,12 @@ describe('npm run grade on every fixture', () => {
       .map((line) => line.split(','));
     expect(header?.slice(0, 4)).toEqual(['submission', 'score', 'max', 'status']);
     for (const [name = '', , , status = ''] of rows) {
-      const json: unknown = JSON.parse(readFileSync(join(out.path, name, 'results.json'), 'utf8'));
-      graded.set(name, { status, results: GradescopeResultsSchema.parse(json) });
+      const file = join(out.path, name, 'results.json');
+      const parsed = GradescopeResultsSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+      if (!parsed.success) {
+        throw new Error(`${file} is not in Gradescope's format: ${z.prettifyError(parsed.error)}`);
+      }
+      graded.set(name, { status, results: parsed.data });
     }
   }, 600_000);
 
