@@ -7,7 +7,7 @@
  * Exit code: 0 when grading ran, whatever the scores; 2 for a bad command line or kit.
  */
 import { randomInt } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, realpathSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -54,9 +54,12 @@ const EXIT_NOT_OFFICIAL = 3;
 
 /** Detects the isolation layers (probing each) and prints them, as every grading starts. */
 async function checkIsolation(kitRoot: string): Promise<Isolation> {
+  // What a run reads from outside its sandbox: node_modules where they really are (the kit
+  // folder itself may not be readable by a run's uid, and a run never reads it).
+  const modules = join(kitRoot, 'node_modules');
   const isolation = await detectIsolation({
     readPaths: [
-      resolve(kitRoot, 'node_modules'),
+      existsSync(modules) ? realpathSync(modules) : modules,
       join(KIT_ROOT, 'node_modules'),
       CHANNEL_REPORTER,
       CANARY_SETUP,

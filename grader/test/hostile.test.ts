@@ -60,6 +60,7 @@ const ManifestSchema = z.object({
         withheld: z.number().nonnegative().optional(),
         requires: z.array(LayerIdSchema).default([]),
         log: z.array(z.object({ text: z.string(), layer: LayerIdSchema.optional() })).default([]),
+        absent: z.array(z.string()).default([]),
         reasons: z.array(z.string()).default([]),
       }),
     )
@@ -197,9 +198,14 @@ beforeAll(async () => {
   }
   buildKit(kit);
   before = snapshot();
+  // The grader must find the very layers the check found, or refuse: a fixture graded without
+  // the layer it needs would get to do what it tries.
+  const layersOn = [...LAYERS.entries()].filter(([, isOn]) => isOn).map(([id]) => id);
   const args = [
     TSX,
     GRADE,
+    '--require',
+    layersOn.join(','),
     '--kit',
     kit,
     '--out',
