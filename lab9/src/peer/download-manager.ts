@@ -120,6 +120,12 @@ interface SwarmDownload {
   readonly swarmId: string;
   /** pieceKey → peer IDs that failed it (timeout, ERROR, bad hash, closed mid-request). */
   readonly failures: Map<string, Set<string>>;
+  /**
+   * pieceKey → times routePiece answered ok while the store still lacked the piece. Once may be
+   * a concurrent write of the same piece finishing; twice is a router that claims pieces it
+   * put elsewhere, and ends the download with a clear error instead of re-asking forever.
+   */
+  readonly okButMissing: Map<string, number>;
   readonly piecesFrom: Record<string, number>;
   announced: boolean;
   lastProgress: number;
@@ -189,6 +195,7 @@ export class DownloadManager {
       const download: SwarmDownload = {
         swarmId,
         failures: new Map(),
+        okButMissing: new Map(),
         piecesFrom: {},
         announced: false,
         lastProgress: this.#ticks,
@@ -499,6 +506,7 @@ export class DownloadManager {
       // Progress only if the piece is really held: a router that answers ok without storing
       // must end in ERR_DOWNLOAD_STALLED, not re-request the piece forever.
       const held = this.#options.files.hasPiece(piece.swarmId, piece.fileId, piece.index);
+      if (!held && download && this.#claimedButMissing(download, piece)) return;
       if (held) book?.markHeld(piece.index);
       else if (request) book?.markOpen(piece.index);
       if (download) {
@@ -523,6 +531,27 @@ export class DownloadManager {
       }
     }
     this.#scheduleAll(result.ok);
+  }
+
+  /**
+   * routePiece answered ok but the store lacks the piece. Returns true (and fails the download)
+   * the second time for the same piece: the router stores pieces somewhere else, a bug.
+   */
+  #claimedButMissing(download: SwarmDownload, piece: PieceRef): boolean {
+    const key = pieceKey(piece);
+    const times = (download.okButMissing.get(key) ?? 0) + 1;
+    download.okButMissing.set(key, times);
+    if (times < 2) return false;
+    this.#settle(
+      download,
+      new TransferError(
+        'ERR_INTERNAL',
+        `routePiece answered { ok: true } twice for piece ${piece.index} of file ${piece.fileId} ` +
+          `in swarm ${piece.swarmId}, but the store does not hold that piece: answer ok only ` +
+          `after this.files.writePiece stored it in the file of (swarmId, fileId)`,
+      ),
+    );
+    return true;
   }
 
   /** routePiece threw: a missing TODO or a bug. Fail every download loudly with that error. */
