@@ -536,8 +536,10 @@ export function confine(isolation: Isolation, request: ConfineRequest): Confinem
     if (isolation.seccompFile !== null) seccompFd = openSync(isolation.seccompFile, 'r');
     line = [isolation.bwrap, ...bwrapArgs(request, dropsRoot, seccompFd !== null), '--', ...line];
   } else if (held !== null) {
-    // Without a mount namespace the run's uid needs its way to the sandbox and its own temp.
-    chmodSync(request.base, 0o755);
+    // Without a mount namespace the run's uid needs its way to the sandbox and its own temp,
+    // and no other run's uid may follow it there (it would read another student's peer.ts).
+    chownSync(request.base, held.uid, held.uid);
+    chmodSync(request.base, 0o700);
     for (const dir of request.writable) chownSync(dir, held.uid, held.uid);
   }
   if (cgroup !== null) {
