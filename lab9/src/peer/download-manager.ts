@@ -7,7 +7,7 @@
  */
 import { connect as netConnect } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { Lab9Error, NotImplementedError, TransferError, isLab9Error } from '../errors';
+import { NotImplementedError, TransferError, isLab9Error } from '../errors';
 import {
   DEFAULT_REQUEST_TIMEOUT_MS,
   DEFAULT_REQUESTS_IN_FLIGHT,
@@ -23,7 +23,6 @@ import {
   MessageType,
   type PieceMessage,
   type PieceRef,
-  WIRE_ERROR_CODES,
 } from '../protocol/message-types';
 import type { PieceStore } from '../storage/file-manager';
 import type { PeerAddress, TrackerClient } from '../tracker/tracker';
@@ -208,7 +207,7 @@ export class DownloadManager {
       };
       this.#downloads.set(swarmId, download);
       for (const remote of this.#remotes.values()) {
-        if (remote.announce) this.#learn(remote, remote.announce);
+        if (remote.announce) this.#learn(remote.announce);
       }
       this.#armStallTimer(download);
       void this.#refreshPeers(download);
@@ -277,7 +276,7 @@ export class DownloadManager {
       }
     }
     for (const request of [...remote.inFlight.values()]) {
-      if (!request.delivered) this.#fail(request, 'connection closed');
+      if (!request.delivered) this.#fail(request);
     }
     this.#scheduleAll();
   }
@@ -299,7 +298,7 @@ export class DownloadManager {
         break;
       case MessageType.Announce:
         remote.announce = message;
-        this.#learn(remote, message);
+        this.#learn(message);
         break;
       case MessageType.Bitfield:
         this.#setHolds(remote, routeKey(message.swarmId, message.fileId), unpackBits(message.bits));
@@ -314,7 +313,7 @@ export class DownloadManager {
         if (message.request) {
           const request = remote.inFlight.get(pieceKey(message.request));
           if (request && !request.delivered) {
-            this.#fail(request, `${WIRE_ERROR_CODES[message.code]}: ${message.message}`);
+            this.#fail(request);
           }
         }
         break;
@@ -330,13 +329,12 @@ export class DownloadManager {
     this.#scheduleAll();
   }
 
-  #learn(remote: Remote, announce: AnnounceMessage): void {
+  #learn(announce: AnnounceMessage): void {
     this.#options.router.learnRoutes(announce);
     for (const swarm of announce.swarms) {
       const download = this.#downloads.get(swarm.swarmId);
       if (download && swarm.files.length > 0) download.announced = true;
     }
-    void remote;
   }
 
   /** A BITFIELD: `holds` replaces what the remote held of that file. */
@@ -389,10 +387,7 @@ export class DownloadManager {
       const key = pieceKey(ref);
       remote.inFlight.set(key, request);
       this.#requested.set(key, request);
-      request.timer = this.#clock.setTimeout(
-        () => this.#fail(request, `no answer within ${this.#requestTimeoutMs} ms`),
-        this.#requestTimeoutMs,
-      );
+      request.timer = this.#clock.setTimeout(() => this.#fail(request), this.#requestTimeoutMs);
       batch.push({ type: MessageType.GetPiece, ...ref });
     }
     if (batch.length > 0) remote.connection.sendAll(batch);
@@ -568,12 +563,11 @@ export class DownloadManager {
     for (const download of this.#downloads.values()) this.#settle(download, reason);
   }
 
-  #fail(request: Request, why: string): void {
+  #fail(request: Request): void {
     this.#finishRequest(request);
     const download = this.#downloads.get(request.ref.swarmId);
     if (download) this.#addFailure(download, request.ref, request.remote.address.peerId);
     this.#books.get(routeKey(request.ref.swarmId, request.ref.fileId))?.markOpen(request.ref.index);
-    void why;
     this.#scheduleAll();
   }
 
@@ -667,5 +661,3 @@ export function unpackBits(bits: Buffer): Uint8Array {
 function assertNever(value: never): never {
   throw new TypeError(`unhandled message ${JSON.stringify(value)}`);
 }
-
-export { Lab9Error };
