@@ -37,12 +37,13 @@ const MIB = 1024 * 1024;
 const RUN_DEADLINE_MS = 180_000;
 
 /** The physical limit: a raw TCP stream, one connection, 1 MiB writes (roles/raw.ts). */
-export function rawTcp(bytes: number): Promise<Figures> {
+export function rawTcp(bytes: number, distinctBytes?: number): Promise<Figures> {
   return sinkAndSource({ role: 'raw-sink', bytes }, (port) => ({
     role: 'raw-source',
     port,
     bytes,
     chunkBytes: MIB,
+    distinctBytes,
   }));
 }
 

@@ -21,12 +21,17 @@ export type FramesWork = 'receive' | 'decode' | 'verify' | 'store';
 export type RoleSpec =
   /** Listens on 127.0.0.1:0 and counts bytes until `bytes` arrived. */
   | { readonly role: 'raw-sink'; readonly bytes: number }
-  /** Connects to the sink and writes `bytes` in `chunkBytes` writes, honouring backpressure. */
+  /**
+   * Connects to the sink and writes `bytes` in `chunkBytes` writes, honouring backpressure:
+   * the same chunk again and again, or, with `distinctBytes`, chunks that walk a buffer of that
+   * many bytes (not all in the CPU's cache, like a file being served).
+   */
   | {
       readonly role: 'raw-source';
       readonly port: number;
       readonly bytes: number;
       readonly chunkBytes: number;
+      readonly distinctBytes?: number;
     }
   /** Counts `wireBytes` of PIECE frames, doing `work` on each piece (see roles/frames.ts). */
   | {

@@ -1,8 +1,8 @@
 /**
  * The ceiling of a downloader, step by step: a source sends PIECE frames (header and data in one
  * corked write, as the reference seeder does) and the sink does only part of a download's work:
- * count bytes, or also cut frames (FrameDecoder), or also SHA-256 each piece, or also copy it into
- * an in-memory file. No peer logic, so the gap to the peer rows is the cost of the peer itself.
+ * count bytes, or also cut frames (FrameDecoder), or also SHA-256 each piece, or also keep it, as
+ * an in-memory file does. No peer logic, so the gap to the peer rows is the cost of the peer itself.
  */
 import { type AddressInfo, type Server, type Socket, connect, createServer } from 'node:net';
 import { encodeFrameChunks } from '../../lab9/src/protocol/frame-codec';
@@ -16,14 +16,15 @@ export function runFramesSink(spec: Extract<RoleSpec, { role: 'frames-sink' }>):
   let received = 0;
   let finish: (endedAt: number) => void = () => undefined;
   const finished = new Promise<number>((resolve) => (finish = resolve));
-  const store = spec.work === 'store' ? Buffer.alloc(spec.bytes) : undefined;
+  // 'store' keeps every piece as it arrived, as the in-memory FileManager does (MemoryBackend).
+  const kept: Buffer[] | undefined = spec.work === 'store' ? [] : undefined;
   const onFrames = (decoder: FrameDecoder, chunk: Buffer): void => {
     for (const frame of decoder.push(chunk)) {
       if (!frame.ok || frame.message.type !== MessageType.Piece) throw new Error('bad frame');
       if (spec.work === 'decode') continue;
-      const { data, index } = frame.message;
+      const { data } = frame.message;
       sha256(data);
-      store?.set(data, index * spec.pieceBytes);
+      kept?.push(data);
     }
   };
   return runRole<Server>({

@@ -34,6 +34,8 @@ export function runRawSink(spec: Extract<RoleSpec, { role: 'raw-sink' }>): Promi
 }
 
 export function runRawSource(spec: Extract<RoleSpec, { role: 'raw-source' }>): Promise<void> {
+  // Filled before 'go', like a seeder's file: the clock measures sending only.
+  const source = Buffer.alloc(spec.distinctBytes ?? spec.chunkBytes, 0x5a);
   return runRole<Socket>({
     async setup() {
       const socket = connect({ host: '127.0.0.1', port: spec.port, noDelay: true });
@@ -44,12 +46,12 @@ export function runRawSource(spec: Extract<RoleSpec, { role: 'raw-source' }>): P
       return { ready: { kind: 'ready' }, state: socket };
     },
     async work(socket) {
-      const chunk = Buffer.alloc(spec.chunkBytes, 0x5a);
       let sent = 0;
       while (sent < spec.bytes) {
-        const length = Math.min(chunk.length, spec.bytes - sent);
+        const offset = sent % source.length;
+        const length = Math.min(spec.chunkBytes, source.length - offset, spec.bytes - sent);
         sent += length;
-        if (!socket.write(length === chunk.length ? chunk : chunk.subarray(0, length))) {
+        if (!socket.write(source.subarray(offset, offset + length))) {
           await new Promise((resolve) => socket.once('drain', resolve));
         }
       }

@@ -12,19 +12,62 @@ export interface FileBackend {
   close(): Promise<void>;
 }
 
-export class MemoryBackend implements FileBackend {
+/**
+ * A seeded file served from one Buffer in place. Reads are views of it; never written.
+ */
+export class BufferBackend implements FileBackend {
   readonly #bytes: Buffer;
 
-  constructor(bytesOrLength: Buffer | number) {
-    this.#bytes = typeof bytesOrLength === 'number' ? Buffer.alloc(bytesOrLength) : bytesOrLength;
+  constructor(bytes: Buffer) {
+    this.#bytes = bytes;
   }
 
   read(offset: number, length: number): Promise<Buffer> {
     return Promise.resolve(this.#bytes.subarray(offset, offset + length));
   }
 
+  write(): Promise<void> {
+    return Promise.reject(new TypeError('a file seeded from a Buffer is read-only'));
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/**
+ * A downloaded file kept in memory, as the pieces that were written. A piece Buffer that owns
+ * its memory (as every piece cut from the network does) is kept as is, not copied: copying
+ * 256 MiB into a fresh file-sized Buffer costs a page fault per 4 KiB. A small view of a larger
+ * Buffer is copied, so it does not pin the rest. Reads must ask for the span of one write.
+ */
+export class MemoryBackend implements FileBackend {
+  readonly #length: number;
+  /** offset → the bytes written there. */
+  readonly #spans = new Map<number, Buffer>();
+
+  constructor(length: number) {
+    this.#length = length;
+  }
+
+  read(offset: number, length: number): Promise<Buffer> {
+    const span = this.#spans.get(offset);
+    if (span === undefined || span.length < length) {
+      return Promise.reject(
+        new RangeError(`bytes ${offset}..${offset + length} were not written as one piece`),
+      );
+    }
+    return Promise.resolve(span.length === length ? span : span.subarray(0, length));
+  }
+
   write(offset: number, data: Buffer): Promise<void> {
-    data.copy(this.#bytes, offset);
+    if (offset < 0 || offset + data.length > this.#length) {
+      return Promise.reject(
+        new RangeError(`bytes ${offset}..${offset + data.length} exceed ${this.#length}`),
+      );
+    }
+    const ownsItsMemory = data.byteLength * 2 >= data.buffer.byteLength;
+    this.#spans.set(offset, ownsItsMemory ? data : Buffer.from(data));
     return Promise.resolve();
   }
 

@@ -10,7 +10,7 @@ import { RequestError, StorageError } from '../errors';
 import { DEFAULT_PIECE_BYTES, MAX_PIECE_BYTES, MAX_PIECES_PER_FILE } from '../limits';
 import { HASH_BYTES, pieceCountOf } from '../protocol/frame-codec';
 import type { FileAnnouncement, SwarmAnnouncement } from '../protocol/message-types';
-import { DiskBackend, type FileBackend, MemoryBackend } from './file-backend';
+import { BufferBackend, DiskBackend, type FileBackend, MemoryBackend } from './file-backend';
 import { checkFileId, checkSwarmId } from './ids';
 import { sha256, verifyPiece } from './piece-hash';
 
@@ -32,6 +32,8 @@ export interface PieceStore {
   readPiece(swarmId: string, fileId: string, index: number): Promise<Buffer>;
   /**
    * Stores one piece after checking its hash. Resolves true if stored, false if already held.
+   * The store may keep `data` itself rather than a copy (the in-memory FileManager does): do not
+   * change a piece Buffer after writing it.
    * Throws StorageError ERR_HASH_MISMATCH, or the RequestErrors of `readPiece` but the last.
    */
   writePiece(swarmId: string, fileId: string, index: number, data: Buffer): Promise<boolean>;
@@ -307,7 +309,7 @@ function hashBuffer(data: Buffer, pieceLength: number) {
   for (let offset = 0; offset < data.length; offset += pieceLength) {
     pieceHashes.push(sha256(data.subarray(offset, offset + pieceLength)));
   }
-  return { fileLength: data.length, pieceHashes, backend: new MemoryBackend(data) };
+  return { fileLength: data.length, pieceHashes, backend: new BufferBackend(data) };
 }
 
 async function hashFile(path: string, pieceLength: number) {

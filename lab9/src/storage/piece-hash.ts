@@ -2,6 +2,9 @@
  * SHA-256 of pieces, and the memory of which piece buffers have already been checked, so that
  * a piece verified by the router is not hashed a second time by the FileManager.
  * Below: node:crypto. Above: FileManager (seeding and writing) and Peer.routePiece.
+ *
+ * Hashing stays on the receiving thread on purpose: moving it to libuv's pool (WebCrypto) or a
+ * worker thread was measured and lost on two cores (docs/performance.md, "Tried and dropped").
  */
 import { createHash } from 'node:crypto';
 
@@ -13,8 +16,9 @@ export function sha256(data: Buffer): Buffer {
 }
 
 /**
- * True if `data` hashes to `expectedHash`. Remembers a match, so a later `isVerified` of the
- * same Buffer object with the same hash costs nothing.
+ * True if `data` hashes to `expectedHash`. Remembers a match, so a later check of the same
+ * Buffer object against the same hash costs nothing. A piece Buffer must not be changed once
+ * checked; nothing in the kit changes one.
  */
 export function verifyPiece(data: Buffer, expectedHash: Buffer): boolean {
   if (verified.get(data)?.equals(expectedHash)) return true;
