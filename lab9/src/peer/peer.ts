@@ -62,7 +62,8 @@ export class Peer extends PeerCore {
   //   both have a file "a.bin", and piece 3 exists in many files. The routing table is filled
   //   from the ANNOUNCE messages peers send when you connect (see RoutingTable.learn).
   // - Never store a piece that fails its hash: check `verifyPiece(data, route.pieceHashes[index])`
-  //   (../storage/piece-hash.ts) BEFORE `this.files.writePiece(...)`.
+  //   (../storage/piece-hash.ts) BEFORE `this.files.writePiece(...)`. Pass `data` on as it is
+  //   and never change it afterwards: the store may keep that very Buffer.
   // - Resolve `{ ok: true, stored }` where `stored` is what `writePiece` resolved (false if the
   //   piece was already held), or `{ ok: false, code, reason }` for a rejected piece. Do not throw
   //   for a bad piece: throwing means "bug" and stops the download.

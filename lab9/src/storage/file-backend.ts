@@ -6,6 +6,10 @@
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
+/**
+ * Bytes at offsets. FileManager only ever reads the span of a piece it wrote (or seeded), so a
+ * backend may refuse any other span (MemoryBackend does).
+ */
 export interface FileBackend {
   read(offset: number, length: number): Promise<Buffer>;
   write(offset: number, data: Buffer): Promise<void>;
@@ -37,9 +41,10 @@ export class BufferBackend implements FileBackend {
 
 /**
  * A downloaded file kept in memory, as the pieces that were written. A piece Buffer that owns
- * its memory (as every piece cut from the network does) is kept as is, not copied: copying
- * 256 MiB into a fresh file-sized Buffer costs a page fault per 4 KiB. A small view of a larger
- * Buffer is copied, so it does not pin the rest. Reads must ask for the span of one write.
+ * most of its memory (as a piece FrameDecoder assembled from several socket chunks does) is kept
+ * as is, not copied: copying 256 MiB into a fresh file-sized Buffer costs a page fault per 4 KiB.
+ * A small view of a larger Buffer is copied, so it does not pin the rest. Reads must ask for the
+ * span of one write.
  */
 export class MemoryBackend implements FileBackend {
   readonly #length: number;

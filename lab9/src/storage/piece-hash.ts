@@ -3,8 +3,9 @@
  * a piece verified by the router is not hashed a second time by the FileManager.
  * Below: node:crypto. Above: FileManager (seeding and writing) and Peer.routePiece.
  *
- * Hashing stays on the receiving thread on purpose: moving it to libuv's pool (WebCrypto) or a
- * worker thread was measured and lost on two cores (docs/performance.md, "Tried and dropped").
+ * Hashing stays on the receiving thread on purpose: moving it to libuv's pool (WebCrypto) or to a
+ * worker thread was measured and lost on two cores, because the copy (WebCrypto) or the shared
+ * memory (a worker) each piece then needs costs about as much as the hashing it moves.
  */
 import { createHash } from 'node:crypto';
 

@@ -8,11 +8,13 @@ import { patternBytes } from '../helpers/bytes';
 
 describe('BufferBackend: a seeded file served from one Buffer', () => {
   it('serves views of the Buffer it was given, and refuses to be written', async () => {
-    const bytes = patternBytes(3000, 1);
+    const bytes = Buffer.allocUnsafeSlow(3000);
+    patternBytes(3000, 1).copy(bytes);
     const backend = new BufferBackend(bytes);
     const piece = await backend.read(1000, 1000);
     expect(piece).toEqual(bytes.subarray(1000, 2000));
     expect(piece.buffer).toBe(bytes.buffer);
+    expect(piece.byteOffset).toBe(bytes.byteOffset + 1000);
     await expect(backend.write()).rejects.toThrow(/read-only/);
   });
 });
