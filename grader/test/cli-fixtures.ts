@@ -1,12 +1,18 @@
 /**
- * Builders for the grading tool's tests (grader/test/cli*.test.ts): tiny .zip and .tar.gz
+ * Builders for the grading tool's tests (grader/test/*.test.ts): tiny .zip and .tar.gz
  * archives written byte by byte, so a test can make entries no archiver would (`../x`,
- * absolute paths, symbolic links), and temporary folders removed after each test.
+ * absolute paths, symbolic links), temporary folders removed after each test, and the base of a
+ * stand-in kit to grade against.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32, gzipSync } from 'node:zlib';
+
+export const REPO = join(__dirname, '..', '..');
+/** Runs the grading CLI the way `npm run grade` does: `node TSX GRADE ...`. */
+export const TSX = join(REPO, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+export const GRADE = join(REPO, 'grader', 'cli', 'grade.ts');
 
 export interface FixtureEntry {
   readonly path: string;
@@ -103,4 +109,23 @@ export function makeTarGz(entries: readonly FixtureEntry[]): Buffer {
 export function tempDir(prefix: string): { path: string; remove: () => void } {
   const path = mkdtempSync(join(tmpdir(), `lab9-${prefix}-`));
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/**
+ * A kit to grade against with `--kit`: the real lab9/src, harness, rubric schema and Jest config,
+ * node_modules linked, and an empty grader/suites for the test to fill, with a rubric of its own.
+ */
+export function standInKitBase(kit: string): void {
+  for (const part of [
+    'lab9/src',
+    'grader/harness',
+    'grader/rubric.ts',
+    'grader/jest.config.js',
+    'tsconfig.json',
+    'package.json',
+  ]) {
+    cpSync(join(REPO, part), join(kit, part), { recursive: true });
+  }
+  symlinkSync(join(REPO, 'node_modules'), join(kit, 'node_modules'), 'dir');
+  mkdirSync(join(kit, 'grader', 'suites'));
 }

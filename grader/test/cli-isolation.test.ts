@@ -21,9 +21,8 @@ import {
 } from '../runner/isolation';
 import { isDead } from '../runner/process-tree';
 import { DENIED_SYSCALLS, ptraceNumber, seccompProgram } from '../runner/seccomp';
-import { tempDir } from './cli-fixtures';
+import { REPO, tempDir } from './cli-fixtures';
 
-const REPO = join(__dirname, '..', '..');
 const LIMITS = {
   timeoutMs: 30_000,
   memoryBytes: 1024 * 1024 * 1024,

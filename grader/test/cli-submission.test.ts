@@ -16,9 +16,8 @@ import {
   submissionName,
   UsageError,
 } from '../runner/submission';
-import { makeTarGz, makeZip, tempDir } from './cli-fixtures';
+import { REPO, makeTarGz, makeZip, tempDir } from './cli-fixtures';
 
-const REPO = join(__dirname, '..', '..');
 const PEER = 'export class Peer {}\n';
 
 let tmp: { path: string; remove: () => void };

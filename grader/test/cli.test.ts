@@ -5,16 +5,13 @@
  * Everything else about grading is tested piece by piece in the other cli-*.test.ts files.
  */
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { main } from '../cli/grade';
 import { GradescopeResultsSchema } from '../runner/results';
-import { makeZip, tempDir } from './cli-fixtures';
+import { GRADE, REPO, TSX, makeZip, standInKitBase, tempDir } from './cli-fixtures';
 
-const REPO = join(__dirname, '..', '..');
-const TSX = join(REPO, 'node_modules', 'tsx', 'dist', 'cli.mjs');
-const GRADE = join(REPO, 'grader', 'cli', 'grade.ts');
 const HAS_RUBRIC = existsSync(join(REPO, 'grader', 'rubric.json'));
 
 let tmp: { path: string; remove: () => void };
@@ -38,26 +35,7 @@ async function grade(args: string[]): Promise<{ code: number; stdout: string; st
 
 /** A kit with the real lab9/src and harness, and a two-test suite instead of the real ones. */
 function standInKit(root: string): void {
-  for (const part of [
-    'lab9/src',
-    'grader/harness',
-    'grader/rubric.ts',
-    'tsconfig.json',
-    'package.json',
-  ]) {
-    cpSync(join(REPO, part), join(root, part), { recursive: true });
-  }
-  symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'), 'dir');
-  mkdirSync(join(root, 'grader', 'suites'));
-  writeFileSync(
-    join(root, 'grader', 'jest.config.js'),
-    `module.exports = {
-      rootDir: '..',
-      testEnvironment: 'node',
-      transform: { '^.+\\\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
-      testMatch: ['<rootDir>/grader/suites/**/*.test.ts'],
-    };\n`,
-  );
+  standInKitBase(root);
   writeFileSync(
     join(root, 'grader', 'suites', 'routing.test.ts'),
     `import { MessageType } from '../../lab9/src/protocol/message-types';

@@ -14,9 +14,8 @@ import { z } from 'zod';
 import { exportStudentKit, type ExportReport, LeakError, walk } from '../../scripts/export-student';
 import { loadRubric, type Rubric } from '../rubric';
 import { rewriteKitImports } from '../runner/submission';
-import { tempDir } from './cli-fixtures';
+import { REPO, tempDir } from './cli-fixtures';
 
-const REPO = join(__dirname, '..', '..');
 const TEMPLATE = 'lab9/src/peer/peer.ts';
 /** Two Jest runs of the kit, a lint and a type check: each well within this. */
 const KIT_RUN_MS = 120_000;

@@ -12,11 +12,8 @@ import { promisify } from 'node:util';
 import { z } from 'zod';
 import { loadRubric, maxScore, rubricTests } from '../rubric';
 import { GradescopeResultsSchema, type GradescopeResults } from '../runner/results';
-import { tempDir } from './cli-fixtures';
+import { GRADE, REPO, TSX, tempDir } from './cli-fixtures';
 
-const REPO = join(__dirname, '..', '..');
-const TSX = join(REPO, 'node_modules', 'tsx', 'dist', 'cli.mjs');
-const GRADE = join(REPO, 'grader', 'cli', 'grade.ts');
 const MANIFEST = join(REPO, 'fixtures', 'submissions.json');
 const FOLDER = 'fixtures/submissions';
 

@@ -26,9 +26,8 @@ import { z } from 'zod';
 import { packageGradescope, type PackageReport } from '../../scripts/package-gradescope';
 import { loadRubric, maxScore, rubricTests } from '../rubric';
 import { GRADESCOPE_VISIBILITY, GradescopeResultsSchema } from '../runner/results';
-import { tempDir } from './cli-fixtures';
+import { REPO, tempDir } from './cli-fixtures';
 
-const REPO = join(__dirname, '..', '..');
 /** Two gradings of the real suites side by side, on a busy machine. */
 const GRADING_MS = 180_000;
 

@@ -6,15 +6,11 @@
  * the honest template beside it is graded as usual.
  */
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { GradescopeResultsSchema } from '../runner/results';
-import { tempDir } from './cli-fixtures';
-
-const REPO = join(__dirname, '..', '..');
-const TSX = join(REPO, 'node_modules', 'tsx', 'dist', 'cli.mjs');
-const GRADE = join(REPO, 'grader', 'cli', 'grade.ts');
+import { GRADE, REPO, TSX, standInKitBase, tempDir } from './cli-fixtures';
 
 /** Loads the peer when the file loads, before any test runs: the canary test then runs patched. */
 const SUITE = `import { loadPeerClass } from '../harness/implementation';
@@ -50,28 +46,9 @@ afterEach(() => tmp.remove());
 
 test('a submission that patches Object.is where the tests run is withheld for review by the canary', async () => {
   const kit = join(tmp.path, 'kit');
-  for (const part of [
-    'lab9/src',
-    'grader/harness',
-    'grader/rubric.ts',
-    'tsconfig.json',
-    'package.json',
-  ]) {
-    cpSync(join(REPO, part), join(kit, part), { recursive: true });
-  }
-  symlinkSync(join(REPO, 'node_modules'), join(kit, 'node_modules'), 'dir');
-  mkdirSync(join(kit, 'grader', 'suites'));
+  standInKitBase(kit);
   writeFileSync(join(kit, 'grader', 'suites', 'in-thread.test.ts'), SUITE);
   writeFileSync(join(kit, 'grader', 'rubric.json'), JSON.stringify(RUBRIC));
-  writeFileSync(
-    join(kit, 'grader', 'jest.config.js'),
-    `module.exports = {
-      rootDir: '..',
-      testEnvironment: 'node',
-      transform: { '^.+\\\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
-      testMatch: ['<rootDir>/grader/suites/**/*.test.ts'],
-    };\n`,
-  );
   const template = readFileSync(join(REPO, 'lab9', 'src', 'peer', 'peer.ts'), 'utf8');
   const subs = join(tmp.path, 'subs');
   mkdirSync(join(subs, 'honest'), { recursive: true });

@@ -13,12 +13,10 @@ import {
   cpSync,
   existsSync,
   lstatSync,
-  mkdirSync,
   readdirSync,
   readFileSync,
   readlinkSync,
   statSync,
-  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -29,11 +27,8 @@ import { detectCgroupLayout } from '../runner/cgroup';
 import { RUN_TAG_VARIABLE } from '../runner/child';
 import { LABELS, type LayerId } from '../runner/isolation';
 import { type GradescopeResults, GradescopeResultsSchema } from '../runner/results';
-import { tempDir } from './cli-fixtures';
+import { GRADE, REPO, TSX, standInKitBase, tempDir } from './cli-fixtures';
 
-const REPO = join(__dirname, '..', '..');
-const TSX = join(REPO, 'node_modules', 'tsx', 'dist', 'cli.mjs');
-const GRADE = join(REPO, 'grader', 'cli', 'grade.ts');
 const FIXTURES = join(REPO, 'fixtures', 'hostile');
 
 const LayerIdSchema = z.enum(Object.keys(LABELS) as [LayerId, ...LayerId[]]);
@@ -122,18 +117,7 @@ function fingerprintTree(root: string): string {
 
 /** A kit with the real lab9/src, harness and a few real suites, its rubric cut to them. */
 function buildKit(kit: string): void {
-  for (const part of [
-    'lab9/src',
-    'grader/harness',
-    'grader/rubric.ts',
-    'grader/jest.config.js',
-    'tsconfig.json',
-    'package.json',
-  ]) {
-    cpSync(join(REPO, part), join(kit, part), { recursive: true });
-  }
-  symlinkSync(join(REPO, 'node_modules'), join(kit, 'node_modules'), 'dir');
-  mkdirSync(join(kit, 'grader', 'suites'));
+  standInKitBase(kit);
   for (const suite of MANIFEST.suites) cpSync(join(REPO, suite), join(kit, suite));
   const rubric = RubricSchema.parse(
     JSON.parse(readFileSync(join(REPO, 'grader', 'rubric.json'), 'utf8')),
