@@ -1,7 +1,7 @@
 /**
  * `npm run grade -- <submission folder or archive> ...`: grades Lab 9 submissions with the
- * grader suites and writes grades.csv plus, per submission, results.json (Gradescope),
- * feedback.md and run.log. This file owns the command line, the isolation check at start (and
+ * grader suites and writes grades.csv (updating the rows of an earlier grading) and
+ * gradebook.csv plus, per submission, results.json (Gradescope), feedback.md and run.log. This file owns the command line, the isolation check at start (and
  * --official's refusal), the parallel schedule and the output; grader/runner/ grades one
  * submission (grade-submission.ts) and writes its files.
  * Exit code: 0 when grading ran, whatever the scores; 2 for a bad command line or kit.
@@ -33,7 +33,10 @@ import {
   OUTPUT_FLOOD_FACTOR,
   SEED_MODULUS,
 } from '../runner/limits';
-import { submissionFiles, writeGradesCsv, writeSubmissionReport } from '../runner/report';
+import { DEFAULT_FEEDBACK_MODE, FEEDBACK_MODES, type FeedbackMode } from '../runner/feedback';
+import { GRADEBOOK_FILE, GRADES_FILE, type GradeRow, readGradesCsv } from '../runner/grades';
+import { submissionFiles, writeGradeFiles, writeSubmissionReport } from '../runner/report';
+import { loadRoster, type Roster, unknownSubmissions } from '../runner/roster';
 import { gradeWithoutRuns } from '../runner/score';
 import {
   expandSubmissions,
@@ -42,6 +45,7 @@ import {
   UsageError,
 } from '../runner/submission';
 import { createProgress } from './progress';
+import { classStats, renderSummary } from './summary';
 import { renderTable } from './table';
 
 const KIT_ROOT = resolve(__dirname, '..', '..');
@@ -84,6 +88,8 @@ interface Options {
   readonly checkIsolation?: boolean;
   readonly kit?: string;
   readonly gradescope?: string;
+  readonly roster?: string;
+  readonly feedback: FeedbackMode;
 }
 
 function positiveInt(name: string, max = Number.MAX_SAFE_INTEGER) {
@@ -165,6 +171,20 @@ export function buildProgram(): Command {
       seedArg,
     )
     .option(
+      '--roster <csv>',
+      "a CSV naming each submission's student: header submission plus student_id and/or email; " +
+        'fills those columns of grades.csv and identifies students in gradebook.csv',
+    )
+    .addOption(
+      new Option(
+        '--feedback <mode>',
+        'what feedback.md and results.json show the student: before-deadline (hidden tests by ' +
+          'name and points only) or after-deadline (every failure message)',
+      )
+        .choices(FEEDBACK_MODES)
+        .default(DEFAULT_FEEDBACK_MODE),
+    )
+    .option(
       '--gradescope <results.json>',
       'grade exactly one submission, the argument itself even if it holds no peer.ts, and copy ' +
         'its results.json here too (Gradescope: /autograder/results/results.json)',
@@ -197,17 +217,25 @@ export function buildProgram(): Command {
 
 const HELP_AFTER = `
 Written into --out:
-  grades.csv                 a row per submission: submission, score, max, status, points per test id
+  grades.csv                 a row per submission: submission, score, max, status, student_id,
+                             email (from --roster), points per test id. Grading into a folder that
+                             has one updates the rows of the submissions graded now and keeps the
+                             others; a score withheld for review is blank, not 0
+  gradebook.csv              for an LMS import: student_id (or email, or submission without a
+                             roster), total, status; with --roster every student, "missing" if
+                             no submission was graded
   <name>/results.json        Gradescope's format; the rubric's "visible" suites give "visible" tests,
                              "hidden" suites give "after_published" (shown once grades are published)
-  <name>/feedback.md         every test with its points and, if it failed, the suite's message;
-                             compiler messages if peer.ts does not compile; how the run ended
-  <name>/run.log             Jest's own output of each run, capped
+  <name>/feedback.md         what to send the student, by --feedback: every test with its points;
+                             failure messages of public tests (and of hidden ones after the
+                             deadline), one section per distinct failure; compiler messages
+  <name>/run.log             for you: isolation layers, reasons, then Jest's own output of each run
 
 Status: ok (the suites ran to the end, whatever the score), compile-error, invalid (no gradable
 peer.ts, or an archive refused for '..', absolute or link entries), timeout, memory-limit,
 output-limit, crashed, needs-review (results that cannot be trusted: unsigned or repeated records,
-tests the rubric does not have, a canary that passed; the score is withheld, 0, until reviewed).
+tests the rubric does not have, a canary that passed; the score is withheld until reviewed:
+blank in the CSV files, 0 in results.json).
 
 Seeds: run i of a submission uses seed + i, given to the suites as LAB9_SEED, the same for every
 submission. With --repeat, a test scores only if it passed in every run; tests whose result
@@ -285,6 +313,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   let tests;
   let lab;
   let submissions: Submission[];
+  let roster: Roster | null;
+  let previous: GradeRow[];
   try {
     if (!existsSync(join(kitRoot, 'grader', 'rubric.json'))) {
       throw new UsageError(
@@ -298,6 +328,25 @@ export async function main(argv: readonly string[]): Promise<number> {
       options.gradescope === undefined
         ? expandSubmissions(program.args)
         : [oneSubmission(program.args)];
+    roster = options.roster === undefined ? null : loadRoster(resolve(options.roster));
+    previous = readGradesCsv(outDir, tests);
+    if (roster !== null && options.roster !== undefined) {
+      const graded = new Set(submissions.map((submission) => submission.name));
+      const problem =
+        unknownSubmissions(
+          roster,
+          submissions.map((submission) => submission.name),
+          options.roster,
+          'submissions to grade are',
+        ) ??
+        unknownSubmissions(
+          roster,
+          previous.map((row) => row.submission ?? '').filter((name) => !graded.has(name)),
+          options.roster,
+          `rows of ${join(outDir, GRADES_FILE)} (kept from an earlier grading) are`,
+        );
+      if (problem !== null) throw problem;
+    }
   } catch (error) {
     process.stderr.write(`error: ${(error as Error).message}\n`);
     return EXIT_USAGE;
@@ -382,12 +431,12 @@ export async function main(argv: readonly string[]): Promise<number> {
         layers: isolation.layers,
       };
     }
-    writeSubmissionReport(outDir, report, lab);
+    writeSubmissionReport(outDir, report, lab, options.feedback);
     progress.submissionFinished(report);
     return report;
   });
   progress.stop();
-  writeGradesCsv(outDir, reports, tests);
+  const written = writeGradeFiles(outDir, reports, tests, roster, previous);
   const [only] = reports;
   if (options.gradescope !== undefined && only !== undefined) {
     const target = resolve(options.gradescope);
@@ -396,9 +445,27 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   process.stdout.write(`\n${renderTable(reports)}`);
   const shownOut = relative(process.cwd(), outDir) || '.';
+  const { merged, gradebook } = written;
+  const rowsTitle =
+    merged.kept > 0
+      ? `${join(shownOut, GRADES_FILE)}: ${merged.rows.length} submissions, ${reports.length} graded now`
+      : `${join(shownOut, GRADES_FILE)}: ${merged.rows.length} submission${merged.rows.length === 1 ? '' : 's'}`;
+  process.stdout.write(`\n${renderSummary(classStats(merged.rows), rowsTitle)}`);
+  if (gradebook.missing.length > 0) {
+    const shown = gradebook.missing.slice(0, 10).join(', ');
+    const more = gradebook.missing.length > 10 ? `, … (+${gradebook.missing.length - 10})` : '';
+    process.stdout.write(
+      `  missing       ${gradebook.missing.length} on the roster with no submission graded: ${shown}${more}\n`,
+    );
+  }
+  const rowsDone =
+    merged.kept + merged.updated > 0
+      ? ` (${merged.updated} row${merged.updated === 1 ? '' : 's'} updated, ${merged.added} added, ${merged.kept} kept)`
+      : '';
   process.stdout.write(
-    `\nWrote ${join(shownOut, 'grades.csv')} and ${reports.length} folder${reports.length === 1 ? '' : 's'} ` +
-      `of results.json, feedback.md, run.log · ${((Date.now() - started) / 1000).toFixed(1)} s · ` +
+    `\nWrote ${join(shownOut, GRADES_FILE)}${rowsDone}, ${join(shownOut, GRADEBOOK_FILE)} ` +
+      `(${gradebook.idColumn}, total, status) and ${reports.length} folder${reports.length === 1 ? '' : 's'} ` +
+      `of results.json, feedback.md (${options.feedback}), run.log · ${((Date.now() - started) / 1000).toFixed(1)} s · ` +
       `same runs again: --seed ${baseSeed}${seeds.length > 1 ? ` --repeat ${seeds.length}` : ''}\n`,
   );
   return 0;

@@ -1,14 +1,26 @@
 /**
- * feedback.md: what a student (or the TA reading over their shoulder) needs from one grading:
- * the score, how the run ended, compiler messages if it did not compile, then every test with
- * its points and, for a failure, the suite's teaching message. report.ts writes it.
+ * What the student sees of one grading, in feedback.md and (results.ts) results.json, by the
+ * feedback mode. before-deadline (the default: nothing of the hidden suites leaks): public tests
+ * in full; hidden tests by name and points only, without scenario, failure message or likely
+ * cause. after-deadline: every test's message. Never the grading machine's details (isolation
+ * layers, uids, cgroups): those go to run.log and results.json's extra_data, for instructors.
+ * A failure shared word for word by several tests (a peer.ts that never loads) is one section
+ * naming the tests it applies to, not one copy per test. report.ts writes the files.
  */
 import type { SubmissionReport } from './grade-submission';
-import { LABELS } from './isolation';
 import type { SubmissionStatus, TestGrade } from './score';
 
-/** Lines of one failure message shown; the rest is in results.json and run.log. */
+/** Lines of one failure message shown; the rest is in run.log. */
 const MAX_MESSAGE_LINES = 60;
+
+export const FEEDBACK_MODES = ['before-deadline', 'after-deadline'] as const;
+export type FeedbackMode = (typeof FEEDBACK_MODES)[number];
+/** Safe to forget: what the hidden suites test stays unknown until the instructor says so. */
+export const DEFAULT_FEEDBACK_MODE: FeedbackMode = 'before-deadline';
+
+/** What a hidden test shows before the deadline in place of its message. */
+export const HIDDEN_UNTIL_DEADLINE =
+  'hidden test: its scenario and failure message are shown after the deadline';
 
 const STATUS_TEXT: Record<SubmissionStatus, string> = {
   ok: 'ok: the suites ran to the end',
@@ -22,14 +34,28 @@ const STATUS_TEXT: Record<SubmissionStatus, string> = {
     'needs review: some results could not be trusted; the score is withheld until a person checks them',
 };
 
+const MODE_TEXT: Record<FeedbackMode, string> = {
+  'before-deadline':
+    'before the deadline: public tests in full; hidden tests by name and points only',
+  'after-deadline': 'after the deadline: every test with its failure message',
+};
+
+/** A suite file that failed to load makes every test of it fail with its error, prefixed so. */
+const FILE_FAILED = /^grader\/suites\/[\w-]+\.test\.ts failed to run, so this test did not run:\n/;
+
+/** The student may see this test's failure message in this mode. */
+export function messageShown(grade: TestGrade, mode: FeedbackMode): boolean {
+  return mode === 'after-deadline' || grade.test.visibility === 'visible';
+}
+
 /** A fence longer than any backtick run in `text`, so a message cannot close its block. */
-function fenced(text: string): string {
+export function fenced(text: string): string {
   const longest = Math.max(2, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
   const fence = '`'.repeat(longest + 1);
   return `${fence}text\n${text}\n${fence}`;
 }
 
-function shortened(message: string): string {
+export function shortened(message: string): string {
   const lines = message.split('\n');
   if (lines.length <= MAX_MESSAGE_LINES) return message;
   return [
@@ -38,19 +64,57 @@ function shortened(message: string): string {
   ].join('\n');
 }
 
-function testLine(grade: TestGrade): string {
-  const mark = grade.withheld
-    ? '… withheld'
-    : grade.passed
-      ? '✓ passed'
-      : grade.runs.length === 0
-        ? '– not run'
-        : '✗ failed';
-  const hidden = grade.test.visibility === 'hidden' ? ' · hidden test' : '';
-  return `- ${mark} · **${grade.score}/${grade.test.points}** · ${grade.test.name} (\`${grade.test.id}\`, ${grade.test.part}${hidden})`;
+export interface FailureGroup {
+  /** The message, without a per-file prefix when the cause was a suite file failing to load. */
+  readonly message: string;
+  readonly tests: readonly TestGrade[];
+  /** The tests did not run because their suite files failed to load. */
+  readonly fileFailed: boolean;
 }
 
-export function renderFeedback(report: SubmissionReport, lab: string): string {
+/**
+ * The failures the student may see, each distinct message once with the tests it applies to,
+ * in the order of their first test. Tests that never ran (no peer.ts, compile error) have one
+ * reason for all, given with the outcome, and are not listed here.
+ */
+export function failureGroups(
+  tests: readonly TestGrade[],
+  mode: FeedbackMode,
+): readonly FailureGroup[] {
+  const groups = new Map<string, { tests: TestGrade[]; fileFailed: boolean }>();
+  for (const test of tests) {
+    if (test.passed || test.runs.length === 0 || !messageShown(test, mode)) continue;
+    const fileFailed = FILE_FAILED.test(test.message);
+    const message = test.message.replace(FILE_FAILED, '');
+    const group = groups.get(message) ?? { tests: [], fileFailed };
+    group.tests.push(test);
+    groups.set(message, group);
+  }
+  return [...groups].map(([message, group]) => ({ message, ...group }));
+}
+
+function mark(grade: TestGrade): string {
+  if (grade.withheld) return '… withheld';
+  if (grade.passed) return '✓ passed';
+  return grade.runs.length === 0 ? '– not run' : '✗ failed';
+}
+
+function testLine(grade: TestGrade, mode: FeedbackMode, failure: number | undefined): string {
+  const hidden =
+    grade.test.visibility !== 'hidden'
+      ? ''
+      : messageShown(grade, mode) || grade.passed || grade.runs.length === 0
+        ? ' · hidden test'
+        : ` · ${HIDDEN_UNTIL_DEADLINE}`;
+  const see = failure === undefined ? '' : ` → failure ${failure}`;
+  return `- ${mark(grade)} · **${grade.score}/${grade.test.points}** · ${grade.test.name} (\`${grade.test.id}\`, ${grade.test.part}${hidden})${see}`;
+}
+
+export function renderFeedback(
+  report: SubmissionReport,
+  lab: string,
+  mode: FeedbackMode = DEFAULT_FEEDBACK_MODE,
+): string {
   const { grade } = report;
   const score =
     grade.withheld === null
@@ -74,6 +138,7 @@ export function renderFeedback(report: SubmissionReport, lab: string): string {
     const label = grade.runs.length > 1 ? `Run ${index + 1} of ${grade.runs.length}` : 'Run';
     out.push(`- ${label}, seed ${run.seed}: ${run.outcome}, ${run.reason}`);
   }
+  out.push(`- Feedback: ${MODE_TEXT[mode]}`);
   if (grade.status !== 'ok' && grade.reasons.length > 0) {
     out.push('', '## Why the outcome is not "ok"', '', ...grade.reasons.map((r) => `- ${r}`));
   }
@@ -95,23 +160,33 @@ export function renderFeedback(report: SubmissionReport, lab: string): string {
       ),
     );
   }
+  const groups = failureGroups(grade.tests, mode);
+  const failureOf = new Map<TestGrade, number>();
+  groups.forEach((group, index) => {
+    for (const test of group.tests) failureOf.set(test, index + 1);
+  });
   const passed = grade.tests.filter((t) => t.passed).length;
   out.push('', `## Tests (${passed} of ${grade.tests.length} passed)`, '');
-  for (const test of grade.tests) {
-    out.push(testLine(test));
-    // A submission that never ran has one reason for all, given above.
-    if (!test.passed && test.runs.length > 0) out.push('', fenced(shortened(test.message)), '');
-  }
-  out.push(
-    '',
-    '## How this was run',
-    '',
-    'Each run had its own fresh copy of the kit, with only your peer.ts from your submission.',
-    'Isolation layers on the grading machine:',
-    '',
-    ...report.layers.map(
-      (layer) => `- ${layer.on ? 'on' : '**off**'} · ${LABELS[layer.id]}: ${layer.detail}`,
-    ),
-  );
+  for (const test of grade.tests) out.push(testLine(test, mode, failureOf.get(test)));
+  groups.forEach((group, index) => {
+    const [only] = group.tests;
+    const title =
+      group.tests.length === 1 && only !== undefined
+        ? `## Failure ${index + 1}: ${only.test.name}`
+        : `## Failure ${index + 1}, the same in ${group.tests.length} tests`;
+    out.push('', title, '');
+    if (group.tests.length > 1) {
+      out.push(`Applies to: ${group.tests.map((t) => `\`${t.test.id}\``).join(', ')}`, '');
+    }
+    if (group.fileFailed) {
+      out.push(
+        group.tests.length > 1
+          ? 'Their test files failed to load, so none of these tests ran:'
+          : 'Its test file failed to load, so the test did not run:',
+        '',
+      );
+    }
+    out.push(fenced(shortened(group.message)));
+  });
   return `${out.join('\n').replace(/\n{3,}/g, '\n\n')}\n`;
 }

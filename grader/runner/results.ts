@@ -2,15 +2,26 @@
  * results.json in Gradescope's autograder format, with the zod schema every file is checked
  * against before it is written. Visibility mapping: a rubric suite marked `visible` gives its
  * tests Gradescope's "visible" (shown as soon as results come back); `hidden` gives
- * "after_published" (shown once the instructor publishes grades, never before).
- * `extra_data` (stored by Gradescope, not shown) holds the isolation layers the submission was
- * graded in, a withheld score, and where each run ran (tag, uid, cgroup) for audits.
+ * "after_published" (shown once the instructor publishes grades, never before). What a failed
+ * test's output holds follows the feedback mode (feedback.ts): before the deadline a hidden
+ * test shows its name and points only. `number` sorts public before hidden, then 9A, 9B, 9A+9B
+ * ("1.1", "1.2", …, "4.1"); `tags` name the part. Outputs are Markdown (`output_format: "md"`),
+ * messages in fenced blocks, so `Buffer<ArrayBufferLike>` is shown as written, not taken for a
+ * tag. `extra_data` (stored by Gradescope, never shown to students) holds the isolation layers
+ * the submission was graded in, a withheld score, and where each run ran (tag, uid, cgroup).
  * Above: report.ts writes it; below: score.ts's Grade.
  */
 import { z } from 'zod';
 import type { RubricTest } from '../rubric';
+import {
+  DEFAULT_FEEDBACK_MODE,
+  failureGroups,
+  type FeedbackMode,
+  fenced,
+  HIDDEN_UNTIL_DEADLINE,
+  messageShown,
+} from './feedback';
 import type { SubmissionReport } from './grade-submission';
-import { LABELS } from './isolation';
 
 /** Per-test output is a failure message, not a log: Gradescope pages get slow past this. */
 const MAX_TEST_OUTPUT_CHARS = 8 * 1024;
@@ -23,12 +34,14 @@ export const GRADESCOPE_VISIBILITY = {
 export const GradescopeTestSchema = z
   .strictObject({
     name: z.string().min(1),
-    /** The rubric id, e.g. "routing.pair-key". */
-    number: z.string().min(1),
+    /** Sorts public before hidden, then by part: "1.1", "1.2", …; the rubric id is in `name`. */
+    number: z.string().regex(/^\d+\.\d+$/),
     score: z.number().nonnegative(),
     max_score: z.number().positive(),
     status: z.enum(['passed', 'failed']),
     output: z.string(),
+    output_format: z.literal('md'),
+    tags: z.array(z.enum(['9A', '9B'])).min(1),
     visibility: z.enum(['visible', 'hidden', 'after_due_date', 'after_published']),
   })
   .refine((test) => test.score <= test.max_score, { message: 'score exceeds max_score' })
@@ -57,6 +70,7 @@ export const GradescopeResultsSchema = z
     /** Seconds of grading, all runs included. */
     execution_time: z.number().nonnegative(),
     output: z.string(),
+    output_format: z.literal('md'),
     extra_data: ExtraDataSchema,
     tests: z.array(GradescopeTestSchema),
   })
@@ -68,27 +82,78 @@ export const GradescopeResultsSchema = z
 
 export type GradescopeResults = z.infer<typeof GradescopeResultsSchema>;
 
+/** Rubric parts in the order Gradescope lists them. */
+const PART_ORDER: readonly RubricTest['part'][] = ['9A', '9B', '9A+9B'];
+
+/**
+ * Each test's `number`: the group ("1" public 9A, "2" public 9B, … hidden after public, empty
+ * groups skipped) and its place in the rubric within the group, zero-padded when a group has
+ * ten or more tests so that sorting as text and as numbers agree.
+ */
+export function testNumbers(tests: readonly RubricTest[]): Map<string, string> {
+  const groups: RubricTest[][] = [];
+  for (const visibility of ['visible', 'hidden'] as const) {
+    for (const part of PART_ORDER) {
+      const group = tests.filter((test) => test.visibility === visibility && test.part === part);
+      if (group.length > 0) groups.push(group);
+    }
+  }
+  const numbers = new Map<string, string>();
+  groups.forEach((group, index) => {
+    const width = String(group.length).length;
+    group.forEach((test, at) => {
+      numbers.set(test.id, `${index + 1}.${String(at + 1).padStart(width, '0')}`);
+    });
+  });
+  return numbers;
+}
+
+export function testTags(test: RubricTest): ('9A' | '9B')[] {
+  return test.part === '9A+9B' ? ['9A', '9B'] : [test.part];
+}
+
 function capped(text: string): string {
   return text.length > MAX_TEST_OUTPUT_CHARS
     ? `${text.slice(0, MAX_TEST_OUTPUT_CHARS)}\n… [cut at ${MAX_TEST_OUTPUT_CHARS} characters]`
     : text;
 }
 
-/** The top-level `output`: how grading went, in a few lines. */
-export function summaryText(report: SubmissionReport): string {
+/** A line of Markdown that shows `text` as written: no tags, no emphasis. */
+function plain(text: string): string {
+  return text.replace(/[\\`*_<>&[\]]/g, (char) => `\\${char}`);
+}
+
+/** The top-level `output`, in Markdown: how grading went, in a few lines. */
+export function summaryText(
+  report: SubmissionReport,
+  mode: FeedbackMode = DEFAULT_FEEDBACK_MODE,
+): string {
   const { grade } = report;
-  const lines = [`${report.submission.name}: ${grade.score}/${grade.max} · ${grade.status}`];
-  if (report.peerPath !== null) lines.push(`Graded file: ${report.peerPath}`);
+  const lines = [
+    `**${plain(report.submission.name)}: ${grade.score}/${grade.max} · ${grade.status}**`,
+    '',
+  ];
+  if (report.peerPath !== null) lines.push(`- Graded file: ${plain(report.peerPath)}`);
   for (const [index, run] of grade.runs.entries()) {
     const label = grade.runs.length > 1 ? `Run ${index + 1}` : 'Run';
-    lines.push(`${label} (seed ${run.seed}): ${run.outcome}, ${run.reason}`);
+    lines.push(`- ${label} (seed ${run.seed}): ${plain(`${run.outcome}, ${run.reason}`)}`);
   }
+  lines.push(
+    mode === 'before-deadline'
+      ? '- Hidden tests show their name and points only until the deadline.'
+      : '- Every test shows its failure message.',
+  );
   if (report.compileErrors.length > 0) {
-    lines.push('', 'peer.ts does not compile, so no test ran:', ...report.compileErrors);
+    lines.push(
+      '',
+      'peer.ts does not compile, so no test ran:',
+      '',
+      fenced(report.compileErrors.join('\n')),
+    );
   }
   if (grade.status === 'needs-review' || grade.status === 'invalid') {
-    lines.push('', `${grade.status === 'invalid' ? 'Not graded' : 'Needs review'}:`);
-    lines.push(...grade.reasons.map((reason) => `- ${reason}`));
+    lines.push('', `${grade.status === 'invalid' ? 'Not graded' : 'Needs review'}:`, '');
+    lines.push(...grade.reasons.map((reason) => `- ${plain(reason)}`));
   }
   if (grade.withheld !== null) {
     lines.push(
@@ -96,30 +161,70 @@ export function summaryText(report: SubmissionReport): string {
       `The score is withheld until a person reviews this submission (the verified results alone give ${grade.withheld}/${grade.max}).`,
     );
   }
-  const off = report.layers.filter((layer) => !layer.on).map((layer) => LABELS[layer.id]);
-  lines.push(
-    '',
-    off.length === 0
-      ? 'Graded with every isolation layer on.'
-      : `Graded without these isolation layers (not available on the grading machine): ${off.join(', ')}.`,
-  );
   const unstable = grade.tests.filter((test) => test.unstable);
   if (unstable.length > 0) {
-    lines.push('', 'Results changed between runs (a race in the code?), counted as failed:');
+    lines.push('', 'Results changed between runs (a race in the code?), counted as failed:', '');
     lines.push(
       ...unstable.map(
-        (test) => `- ${test.test.name}: ${test.runs.map((r) => r.status).join(', ')}`,
+        (test) => `- ${plain(test.test.name)}: ${test.runs.map((r) => r.status).join(', ')}`,
       ),
     );
   }
   return lines.join('\n');
 }
 
-export function gradescopeResults(report: SubmissionReport): GradescopeResults {
+/** Each failed test's `output`: its message once, a pointer to it from the tests sharing it. */
+function testOutputs(
+  report: SubmissionReport,
+  mode: FeedbackMode,
+  numbers: ReadonlyMap<string, string>,
+): Map<string, string> {
+  const outputs = new Map<string, string>();
+  for (const group of failureGroups(report.grade.tests, mode)) {
+    const [first, ...rest] = group.tests;
+    if (first === undefined) continue;
+    outputs.set(first.test.id, fenced(capped(group.message)));
+    for (const test of rest) {
+      outputs.set(
+        test.test.id,
+        `The same failure as test ${numbers.get(first.test.id) ?? first.test.id} (${plain(first.test.name)}): its message is shown there.`,
+      );
+    }
+  }
+  for (const test of report.grade.tests) {
+    if (test.passed || outputs.has(test.test.id)) continue;
+    outputs.set(
+      test.test.id,
+      messageShown(test, mode) ? plain(test.message) : `${HIDDEN_UNTIL_DEADLINE}.`,
+    );
+  }
+  return outputs;
+}
+
+export function gradescopeResults(
+  report: SubmissionReport,
+  mode: FeedbackMode = DEFAULT_FEEDBACK_MODE,
+): GradescopeResults {
+  const numbers = testNumbers(report.grade.tests.map((grade) => grade.test));
+  const outputs = testOutputs(report, mode, numbers);
+  const tests = report.grade.tests
+    .map((grade) => ({
+      name: grade.test.name,
+      number: numbers.get(grade.test.id) ?? '0.0',
+      score: grade.score,
+      max_score: grade.test.points,
+      status: grade.passed ? 'passed' : 'failed',
+      output: outputs.get(grade.test.id) ?? '',
+      output_format: 'md',
+      tags: testTags(grade.test),
+      visibility: GRADESCOPE_VISIBILITY[grade.test.visibility],
+    }))
+    .sort((a, b) => compareNumbers(a.number, b.number));
   return GradescopeResultsSchema.parse({
     score: report.grade.score,
     execution_time: Math.round(report.durationMs) / 1000,
-    output: summaryText(report),
+    output: summaryText(report, mode),
+    output_format: 'md',
     extra_data: {
       isolation: report.layers.map((layer) => ({
         layer: layer.id,
@@ -135,14 +240,12 @@ export function gradescopeResults(report: SubmissionReport): GradescopeResults {
         cgroup: run.identity?.cgroup ?? null,
       })),
     },
-    tests: report.grade.tests.map((grade) => ({
-      name: grade.test.name,
-      number: grade.test.id,
-      score: grade.score,
-      max_score: grade.test.points,
-      status: grade.passed ? 'passed' : 'failed',
-      output: grade.passed ? '' : capped(grade.message),
-      visibility: GRADESCOPE_VISIBILITY[grade.test.visibility],
-    })),
+    tests,
   });
+}
+
+function compareNumbers(a: string, b: string): number {
+  const [ga = 0, ta = 0] = a.split('.').map(Number);
+  const [gb = 0, tb = 0] = b.split('.').map(Number);
+  return ga - gb || ta - tb;
 }
