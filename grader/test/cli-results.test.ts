@@ -1,15 +1,19 @@
 /**
- * What grading writes (grader/runner/results.ts, feedback.ts, report.ts, grader/cli/table.ts):
- * results.json valid against the Gradescope schema with the documented visibility mapping,
- * feedback.md with teaching messages or compiler messages, grades.csv with one column per id.
+ * What grading writes for one submission (grader/runner/results.ts, feedback.ts, report.ts,
+ * grader/cli/table.ts): results.json valid against the Gradescope schema with the documented
+ * visibility, numbers, tags and formats; feedback.md by feedback mode, with teaching or compiler
+ * messages and repeated failures given once; run.log with what only the instructor sees.
+ * grades.csv, gradebook.csv, the roster and the summary: cli-grades.test.ts.
  */
 import { renderTable } from '../cli/table';
 import type { RubricTest } from '../rubric';
+import type { ChannelRecord } from '../runner/channel';
+import { HIDDEN_UNTIL_DEADLINE } from '../runner/feedback';
 import { renderFeedback } from '../runner/feedback';
 import type { SubmissionReport } from '../runner/grade-submission';
 import type { Layer } from '../runner/isolation';
-import { gradesCsv } from '../runner/report';
-import { GradescopeResultsSchema, gradescopeResults } from '../runner/results';
+import { instructorLog } from '../runner/report';
+import { GradescopeResultsSchema, gradescopeResults, testNumbers } from '../runner/results';
 import { gradeRuns, gradeWithoutRuns } from '../runner/score';
 
 const TESTS: RubricTest[] = [
@@ -97,32 +101,113 @@ const broken = report(
   ["peer.ts:3:7 - error TS2322: Type 'string' is not assignable to type 'number'."],
 );
 
+/** One run of `tests` in which each named test ended as given; the others passed. */
+function ranReport(
+  name: string,
+  tests: readonly RubricTest[],
+  failures: Record<string, string>,
+): SubmissionReport {
+  const records: ChannelRecord[] = tests.map((test, index) => ({
+    v: 1,
+    seq: index + 1,
+    kind: 'case',
+    file: test.file,
+    name: test.name,
+    attempt: 1,
+    status: test.name in failures ? 'failed' : 'passed',
+    failures: test.name in failures ? [failures[test.name] ?? ''] : [],
+    durationMs: 1,
+  }));
+  return report(
+    name,
+    gradeRuns(tests, [
+      {
+        seed: 5,
+        outcome: 'ok',
+        reason: 'completed in 1.0 s',
+        output: 'PASS grader/suites/a.test.ts\n',
+        durationMs: 1000,
+        peakRssBytes: 0,
+        reading: { anomalies: [], records },
+      },
+    ]),
+  );
+}
+
+const SCENARIO = 'client B was served only after client A finished: is handleClient awaiting?';
+
 describe('results.json', () => {
-  test('is valid Gradescope output: ids as numbers, hidden tests shown after publishing', () => {
-    const results = gradescopeResults(graded);
+  test('is valid Gradescope output: sortable numbers, part tags, Markdown, hidden tests after publishing', () => {
+    const results = gradescopeResults(graded, 'after-deadline');
     expect(GradescopeResultsSchema.safeParse(results).success).toBe(true);
     expect(results.score).toBe(2);
     expect(results.execution_time).toBe(1.234);
+    expect(results.output_format).toBe('md');
     expect(results.tests).toEqual([
       {
         name: 'a one',
-        number: 'a.one',
+        number: '1.1',
         score: 2,
         max_score: 2,
         status: 'passed',
         output: '',
+        output_format: 'md',
+        tags: ['9A'],
         visibility: 'visible',
       },
       {
         name: 'b one',
-        number: 'b.one',
+        number: '2.1',
         score: 0,
         max_score: 3,
         status: 'failed',
-        output: 'client B was served only after client A finished: is handleClient awaiting?',
+        output: `\`\`\`text\n${SCENARIO}\n\`\`\``,
+        output_format: 'md',
+        tags: ['9B'],
         visibility: 'after_published',
       },
     ]);
+  });
+
+  test('before the deadline a hidden test shows its name and points, not its message', () => {
+    const results = gradescopeResults(graded, 'before-deadline');
+    const hidden = results.tests.find((test) => test.name === 'b one');
+    expect(hidden).toMatchObject({ score: 0, max_score: 3, status: 'failed' });
+    expect(hidden?.output).toBe(`${HIDDEN_UNTIL_DEADLINE}.`);
+    expect(JSON.stringify(results)).not.toContain('handleClient awaiting');
+    expect(results.output).toContain('Hidden tests show their name and points only');
+  });
+
+  test('numbers sort public before hidden, then 9A, 9B, 9A+9B, whatever the rubric order', () => {
+    const tests: RubricTest[] = [
+      { ...TESTS[1], id: 'h.b', name: 'h b', part: '9B' } as RubricTest,
+      ...Array.from({ length: 11 }, (_, i): RubricTest => ({
+        id: `p.b${i}`,
+        name: `p b${i}`,
+        points: 1,
+        part: '9B',
+        file: 'grader/suites/a.test.ts',
+        visibility: 'visible',
+      })),
+      { ...TESTS[0], id: 'p.ab', name: 'p ab', part: '9A+9B' } as RubricTest,
+      { ...TESTS[0], id: 'p.a', name: 'p a', part: '9A' } as RubricTest,
+    ];
+    const numbers = testNumbers(tests);
+    expect(numbers.get('p.a')).toBe('1.1');
+    expect(numbers.get('p.b0')).toBe('2.01');
+    expect(numbers.get('p.b10')).toBe('2.11');
+    expect(numbers.get('p.ab')).toBe('3.1');
+    expect(numbers.get('h.b')).toBe('4.1');
+    const results = gradescopeResults(ranReport('dora', tests, {}));
+    expect(results.tests.map((test) => test.number)).toEqual([...numbers.values()].sort());
+    expect(results.tests.find((test) => test.name === 'p ab')?.tags).toEqual(['9A', '9B']);
+  });
+
+  test('a message with angle brackets and backticks is fenced, so Markdown shows it as written', () => {
+    const message = 'Expected: Buffer<ArrayBufferLike>\nHappened: ```nothing```';
+    const results = gradescopeResults(ranReport('erin', TESTS, { 'a one': message }));
+    const output = results.tests[0]?.output ?? '';
+    expect(output).toBe(`\`\`\`\`text\n${message}\n\`\`\`\``);
   });
 
   test('a submission that does not compile carries the compiler messages in its output', () => {
@@ -153,8 +238,8 @@ describe('isolation and review in the results', () => {
     layers,
   };
 
-  test('results.json names every layer in extra_data and the missing ones in its output', () => {
-    const results = gradescopeResults(withheld);
+  test('results.json names every layer in extra_data, and none in what the student sees', () => {
+    const results = gradescopeResults(withheld, 'after-deadline');
     expect(GradescopeResultsSchema.safeParse(results).success).toBe(true);
     expect(results.extra_data).toEqual({
       isolation: [
@@ -164,31 +249,84 @@ describe('isolation and review in the results', () => {
       withheld_score: 0,
       runs: [],
     });
-    expect(results.output).toContain(
-      'Graded without these isolation layers (not available on the grading machine): mount namespace.',
-    );
+    expect(results.output).not.toMatch(/isolation|namespace|bubblewrap/);
     expect(results.output).toContain('The score is withheld until a person reviews');
   });
 
-  test('feedback.md says the score is withheld and how the runs were isolated', () => {
-    const text = renderFeedback(withheld, 'Lab 9');
-    expect(text).toContain(
-      '**Score: withheld until review** (the verified results alone give 0 / 5)',
-    );
-    expect(text).toContain('- … withheld · **0/2** · a one');
-    expect(text).toContain('- **off** · mount namespace: bubblewrap (bwrap) is not installed');
-    expect(text).toContain('- on · wall-clock limit: --timeout per run');
+  test('feedback.md says the score is withheld and never names the isolation layers', () => {
+    for (const mode of ['before-deadline', 'after-deadline'] as const) {
+      const text = renderFeedback(withheld, 'Lab 9', mode);
+      expect(text).toContain(
+        '**Score: withheld until review** (the verified results alone give 0 / 5)',
+      );
+      expect(text).toContain('- … withheld · **0/2** · a one');
+      expect(text).not.toMatch(/isolation|namespace|bubblewrap/);
+    }
+  });
+
+  test('run.log keeps what the student does not see: the layers, the reasons, then Jest', () => {
+    const log = instructorLog({ ...withheld, log: 'Jest output\n' });
+    expect(log).toContain('carol (/subs/carol): 0/5 · needs-review · withheld');
+    expect(log).toContain('reason: run (seed 5): results channel line 2 is not signed');
+    expect(log).toMatch(/OFF +mount namespace +bubblewrap \(bwrap\) is not installed/);
+    expect(log.endsWith('Jest output\n')).toBe(true);
   });
 });
 
 describe('feedback.md', () => {
-  test('lists every test with its points and the teaching message of a failure', () => {
-    const text = renderFeedback(graded, 'Lab 9');
+  test('after the deadline: every test with its points and the teaching message of a failure', () => {
+    const text = renderFeedback(graded, 'Lab 9', 'after-deadline');
     expect(text).toContain('# Lab 9 — alice');
     expect(text).toContain('**Score: 2 / 5**');
+    expect(text).toContain('- Feedback: after the deadline');
     expect(text).toContain('- ✓ passed · **2/2** · a one (`a.one`, 9A)');
-    expect(text).toContain('- ✗ failed · **0/3** · b one (`b.one`, 9B · hidden test)');
-    expect(text).toContain('```text\nclient B was served only after client A finished');
+    expect(text).toContain('- ✗ failed · **0/3** · b one (`b.one`, 9B · hidden test) → failure 1');
+    expect(text).toContain(`## Failure 1: b one\n\n\`\`\`text\n${SCENARIO}`);
+  });
+
+  test('before the deadline: a hidden test by name and points only, no scenario, no cause', () => {
+    const text = renderFeedback(graded, 'Lab 9', 'before-deadline');
+    expect(text).toContain(
+      `- ✗ failed · **0/3** · b one (\`b.one\`, 9B · ${HIDDEN_UNTIL_DEADLINE})`,
+    );
+    expect(text).not.toContain('handleClient awaiting');
+    expect(text).not.toContain('## Failure');
+  });
+
+  test('one failure shared by several tests is one section naming them, in either mode', () => {
+    const tests: RubricTest[] = ['one', 'two', 'three'].map((n) => ({
+      ...(TESTS[0] as RubricTest),
+      id: `a.${n}`,
+      name: `a ${n}`,
+    }));
+    const noLoad =
+      'The Peer under test could not be loaded.\nLikely cause: process.exit at the top';
+    const text = renderFeedback(
+      ranReport('frank', [...tests, TESTS[1] as RubricTest], {
+        'a one': noLoad,
+        'a two': noLoad,
+        'a three': noLoad,
+        'b one': noLoad,
+      }),
+      'Lab 9',
+      'before-deadline',
+    );
+    expect(text.split('could not be loaded').length - 1).toBe(1);
+    expect(text).toContain('## Failure 1, the same in 3 tests');
+    expect(text).toContain('Applies to: `a.one`, `a.two`, `a.three`');
+    expect(text).toContain('(`a.two`, 9A) → failure 1');
+    const after = renderFeedback(
+      ranReport('frank', [...tests, TESTS[1] as RubricTest], {
+        'a one': noLoad,
+        'a two': noLoad,
+        'a three': noLoad,
+        'b one': noLoad,
+      }),
+      'Lab 9',
+      'after-deadline',
+    );
+    expect(after.split('could not be loaded').length - 1).toBe(1);
+    expect(after).toContain('Applies to: `a.one`, `a.two`, `a.three`, `b.one`');
   });
 
   test('shows compiler messages, and the tests as not run, when peer.ts does not compile', () => {
@@ -199,21 +337,8 @@ describe('feedback.md', () => {
   });
 });
 
-describe('grades.csv and the table', () => {
-  test('one row per submission, one column of points per rubric id', () => {
-    // No field here needs quoting, so splitting is parsing.
-    const rows = gradesCsv([graded, broken], TESTS)
-      .trimEnd()
-      .split('\n')
-      .map((line) => line.split(','));
-    expect(rows).toEqual([
-      ['submission', 'score', 'max', 'status', 'a.one', 'b.one'],
-      ['alice', '2', '5', 'ok', '2', '0'],
-      ['bob', '0', '5', 'compile-error', '0', '0'],
-    ]);
-  });
-
-  test('the table names the failed tests, or why none ran', () => {
+describe('the table', () => {
+  test('names the failed tests, or why none ran', () => {
     const table = renderTable([graded, broken]);
     expect(table).toMatch(/^alice +2 +5 +ok +b\.one$/m);
     expect(table).toMatch(/^bob +0 +5 +compile-error +none ran: peer\.ts does not compile/m);
