@@ -98,6 +98,21 @@ describe('npm run grade', () => {
       expect(await main(['--kit', join(tmp.path, 'nowhere'), 'x'])).toBe(2);
       expect(stderr).toHaveBeenCalledWith(expect.stringMatching(/rubric\.json does not exist/));
       expect(await main(['--help'])).toBe(0);
+
+      const roster = join(tmp.path, 'roster.csv');
+      writeFileSync(roster, 'submission,student_id\nsomeone,s1\n');
+      expect(
+        await main(['--kit', join(tmp.path, 'kit'), '--roster', roster, join(REPO, 'lab9')]),
+      ).toBe(2);
+      expect(stderr).toHaveBeenCalledWith(
+        expect.stringMatching(/^error: 1 submissions to grade are not on the roster .*: lab9\./),
+      );
+      writeFileSync(roster, 'submission,student_id\nlab9,s1\nlab9,s2\n');
+      expect(
+        await main(['--kit', join(tmp.path, 'kit'), '--roster', roster, join(REPO, 'lab9')]),
+      ).toBe(2);
+      expect(stderr).toHaveBeenCalledWith(expect.stringMatching(/submission lab9 appears 2 times/));
+      expect(await main(['--kit', join(tmp.path, 'kit'), '--feedback', 'never', 'x'])).toBe(2);
     } finally {
       stderr.mockRestore();
       stdout.mockRestore();
@@ -138,14 +153,17 @@ describe('npm run grade', () => {
 
     expect(readFileSync(join(out, 'grades.csv'), 'utf8')).toBe(
       [
-        'submission,score,max,status,routing.unknown-swarm,seed.given',
-        'solution,4,4,ok,3,1',
-        'lab9,1,4,ok,0,1',
-        'broken,0,4,compile-error,0,0',
-        'zipped,4,4,ok,3,1',
+        'submission,score,max,status,student_id,email,routing.unknown-swarm,seed.given',
+        'solution,4,4,ok,,,3,1',
+        'lab9,1,4,ok,,,0,1',
+        'broken,0,4,compile-error,,,0,0',
+        'zipped,4,4,ok,,,3,1',
         '',
       ].join('\n'),
     );
+    expect(result.stdout).toContain('Summary of out/grades.csv: 4 submissions');
+    expect(result.stdout).toMatch(/status +ok 3 · compile-error 1/);
+    expect(result.stdout).toMatch(/total +mean 2\.3 · median 2\.5 · of 4, over 4 scored/);
     const template = readFileSync(join(out, 'lab9', 'feedback.md'), 'utf8');
     expect(template).toContain('Peer.routePiece (9B)');
     expect(template).toContain('this is your TODO in lab9/src/peer/peer.ts');
@@ -156,7 +174,46 @@ describe('npm run grade', () => {
       const json: unknown = JSON.parse(readFileSync(join(out, name, 'results.json'), 'utf8'));
       expect(GradescopeResultsSchema.safeParse(json).success).toBe(true);
     }
-  }, 180_000);
+
+    // The student fixes broken/peer.ts; regrading it alone, with the roster, keeps every row.
+    writeFileSync(join(subs, 'broken', 'peer.ts'), solution);
+    const roster = join(tmp.path, 'roster.csv');
+    writeFileSync(
+      roster,
+      [
+        'submission,student_id,email',
+        'solution,s1,s1@uni.example',
+        'lab9,s2,s2@uni.example',
+        'broken,s3,s3@uni.example',
+        'zipped,s4,s4@uni.example',
+        'absent,s5,s5@uni.example',
+        '',
+      ].join('\n'),
+    );
+    const regrade = await grade([
+      '--kit',
+      kit,
+      '--out',
+      out,
+      '--seed',
+      '41',
+      '--roster',
+      roster,
+      join(subs, 'broken'),
+    ]);
+    expect(regrade.code === 0 ? '' : regrade.stderr).toBe('');
+    expect(regrade.stdout).toContain('Wrote out/grades.csv (1 row updated, 0 added, 3 kept)');
+    expect(readFileSync(join(out, 'grades.csv'), 'utf8').split('\n').slice(1, 5)).toEqual([
+      'solution,4,4,ok,s1,s1@uni.example,3,1',
+      'lab9,1,4,ok,s2,s2@uni.example,0,1',
+      'broken,4,4,ok,s3,s3@uni.example,3,1',
+      'zipped,4,4,ok,s4,s4@uni.example,3,1',
+    ]);
+    expect(readFileSync(join(out, 'gradebook.csv'), 'utf8')).toBe(
+      'student_id,total,status\ns1,4,ok\ns2,1,ok\ns3,4,ok\ns4,4,ok\ns5,,missing\n',
+    );
+    expect(regrade.stdout).toMatch(/missing +1 on the roster with no submission graded: absent/);
+  }, 240_000);
 
   (HAS_RUBRIC ? test : test.skip)(
     HAS_RUBRIC
@@ -172,6 +229,13 @@ describe('npm run grade', () => {
       const [, solution, template] = rows;
       expect(solution?.slice(0, 4)).toEqual(['solution', solution?.[2], solution?.[2], 'ok']);
       expect(template?.slice(0, 2)).toEqual(['lab9', '0']);
+      // Every test of the template fails; before the deadline only the public ones say why.
+      const feedback = readFileSync(join(out, 'lab9', 'feedback.md'), 'utf8');
+      expect(feedback).toContain('Peer.handleClient (9A) is not implemented yet');
+      expect(feedback).toContain(
+        'hidden test: its scenario and failure message are shown after the deadline',
+      );
+      expect(feedback).not.toContain('isolation');
     },
     600_000,
   );
