@@ -3,7 +3,9 @@
  * and run_autograder (scripts/gradescope/) at its root, beside the grader (every suite, public
  * and hidden, the rubric, harness, runner and CLI), lab9/src, package.json, the lock file and
  * tsconfig.json. Never solution/: the build fails if a file or a distinctive line of it would go
- * in. The zip is reproducible: same sources, same bytes.
+ * in. The zip is reproducible: same sources, same bytes. run_autograder's grading options must
+ * fit Gradescope's container (GRADESCOPE_CONTAINER): a --memory under its 768 MB, and a --seed,
+ * so that regrading gives the same results; packaging refuses otherwise.
  * Below: the file walk, import closure and leak check of export-student.ts. Above: Gradescope,
  * which unpacks the zip into /autograder/source and runs setup.sh once, run_autograder per
  * submission.
@@ -13,6 +15,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { ZipFile } from 'yazl';
 import { loadRubric, maxScore } from '../grader/rubric';
+import { DEFAULT_MEMORY_MIB } from '../grader/runner/limits';
 import { checkNoLeak, importClosure, LeakError, walk } from './export-student';
 
 export interface PackageOptions {
@@ -31,6 +34,50 @@ export interface PackageReport {
   readonly hiddenSuites: number;
   readonly tests: number;
   readonly points: number;
+  /** run_autograder's options of the grading CLI (GRADE_OPTIONS), in order. */
+  readonly gradeOptions: readonly string[];
+}
+
+/** What a Gradescope autograder container gives by default (its documentation, 2026). */
+export const GRADESCOPE_CONTAINER = {
+  user: 'root',
+  memoryMb: 768,
+  vcpus: 0.5,
+  /** bubblewrap cannot make its namespaces there: the grader runs without those layers. */
+  namespaces: false,
+} as const;
+
+/** run_autograder's options cannot work in Gradescope's container; nothing is written. */
+export class PackageOptionsError extends Error {
+  readonly code = 'ERR_GRADESCOPE_OPTIONS';
+  override readonly name = 'PackageOptionsError';
+}
+
+/** The words of every `GRADE_OPTIONS=(…)` and `GRADE_OPTIONS+=(…)` line of run_autograder. */
+export function gradeOptionsOf(script: string): string[] {
+  return [...script.matchAll(/^GRADE_OPTIONS\+?=\(([^)]*)\)/gm)].flatMap((match) =>
+    (match[1] ?? '').split(/\s+/).filter((word) => word !== ''),
+  );
+}
+
+/** Refuses options that would exceed the container's memory or reseed every regrade. */
+export function checkGradeOptions(options: readonly string[]): void {
+  const valueOf = (name: string): string | undefined => {
+    const at = options.lastIndexOf(name);
+    return at === -1 ? undefined : options[at + 1];
+  };
+  const memory = Number(valueOf('--memory'));
+  if (!Number.isInteger(memory) || memory >= GRADESCOPE_CONTAINER.memoryMb) {
+    throw new PackageOptionsError(
+      `run_autograder's GRADE_OPTIONS need --memory under the container's ${GRADESCOPE_CONTAINER.memoryMb} MB ` +
+        `(the grader's default, ${DEFAULT_MEMORY_MIB} MiB, is not); found ${valueOf('--memory') ?? 'none'}`,
+    );
+  }
+  if (!/^\d+$/.test(valueOf('--seed') ?? '')) {
+    throw new PackageOptionsError(
+      "run_autograder's GRADE_OPTIONS need a fixed --seed, or every regrade runs with new seeds",
+    );
+  }
 }
 
 const REPO_ROOT = join(__dirname, '..');
@@ -63,6 +110,8 @@ export async function packageGradescope(options: PackageOptions = {}): Promise<P
   for (const script of SCRIPTS) {
     contents.set(script, readFileSync(join(from, 'scripts/gradescope', script)));
   }
+  const gradeOptions = gradeOptionsOf(contents.get('run_autograder')?.toString('utf8') ?? '');
+  checkGradeOptions(gradeOptions);
   const shipped = new Map([...contents].map(([path, data]) => [path, data.toString('utf8')]));
   checkNoLeak({
     root: from,
@@ -94,6 +143,7 @@ export async function packageGradescope(options: PackageOptions = {}): Promise<P
     hiddenSuites: rubric.suites.length - visible,
     tests: rubric.suites.reduce((sum, suite) => sum + suite.tests.length, 0),
     points: maxScore(rubric),
+    gradeOptions,
   };
 }
 
@@ -102,7 +152,8 @@ export function describePackage(report: PackageReport, shownZip: string): string
     `Wrote ${shownZip}: ${report.files.length} files, ${(report.bytes / 1024).toFixed(0)} KiB`,
     `  grader        ${report.publicSuites} public + ${report.hiddenSuites} hidden suites · ` +
       `${report.tests} tests · ${report.points} points (grader/rubric.json)`,
-    '  scripts       setup.sh (Node 20, npm ci) · run_autograder (grades /autograder/submission)',
+    '  scripts       setup.sh (Node 24, npm ci) · run_autograder (grades /autograder/submission)',
+    `  options       ${report.gradeOptions.join(' ')} (container: ${GRADESCOPE_CONTAINER.memoryMb} MB, ${GRADESCOPE_CONTAINER.vcpus} vCPU)`,
     '  leak check    no file or distinctive line of solution/',
     'Next: Gradescope → your assignment → Configure Autograder → upload this zip, base image',
     '      Ubuntu 22.04 (or newer); then "Test Autograder" with a peer.ts.',
@@ -135,7 +186,7 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(describePackage(report, shown.startsWith('..') ? report.zip : shown));
     return 0;
   } catch (error) {
-    const refused = error instanceof LeakError;
+    const refused = error instanceof LeakError || error instanceof PackageOptionsError;
     process.stderr.write(
       `${refused ? 'refusing to package (nothing written)' : 'packaging failed'}: ${(error as Error).message}\n`,
     );

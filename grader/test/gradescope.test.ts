@@ -4,8 +4,10 @@
  * never solution/, the same bytes twice), unpacked into a simulated /autograder (AUTOGRADER_ROOT,
  * this repository's node_modules linked in where setup.sh would run npm ci), and run_autograder
  * grades there: the reference solution (full marks), the untouched template (0, teaching
- * feedback), a submission without peer.ts (invalid) and a kit whose grader cannot start (a
- * results.json that says so). Every results.json passes the CLI's Gradescope schema.
+ * feedback for public tests, names and points only for hidden ones), a submission without
+ * peer.ts (invalid) and a kit whose grader cannot start (a results.json that says so). Every
+ * results.json passes the CLI's Gradescope schema; run_autograder's options fit the container
+ * (memory under 768 MB, a fixed seed that every grading uses).
  */
 import { execFile, spawn } from 'node:child_process';
 import {
@@ -23,9 +25,15 @@ import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import * as yauzl from 'yauzl';
 import { z } from 'zod';
-import { packageGradescope, type PackageReport } from '../../scripts/package-gradescope';
+import {
+  checkGradeOptions,
+  GRADESCOPE_CONTAINER,
+  packageGradescope,
+  type PackageReport,
+} from '../../scripts/package-gradescope';
+import { HIDDEN_UNTIL_DEADLINE } from '../runner/feedback';
 import { loadRubric, maxScore, rubricTests } from '../rubric';
-import { GRADESCOPE_VISIBILITY, GradescopeResultsSchema } from '../runner/results';
+import { GRADESCOPE_VISIBILITY, GradescopeResultsSchema, testNumbers } from '../runner/results';
 import { REPO, tempDir } from './cli-fixtures';
 
 /** Two gradings of the real suites side by side, on a busy machine. */
@@ -149,6 +157,12 @@ describe('the Gradescope autograder zip', () => {
     expect(unwanted).toEqual([]);
     expect(report.points).toBe(maxScore(rubric));
 
+    const option = (name: string): string | undefined =>
+      report.gradeOptions[report.gradeOptions.lastIndexOf(name) + 1];
+    expect(Number(option('--memory'))).toBeLessThan(GRADESCOPE_CONTAINER.memoryMb);
+    expect(option('--seed')).toMatch(/^\d+$/);
+    expect(option('--feedback')).toBe('before-deadline');
+
     const again = await packageGradescope({ out: join(tmp.path, 'again.zip') });
     expect(readFileSync(again.zip).equals(readFileSync(report.zip))).toBe(true);
     for (const script of ['setup.sh', 'run_autograder']) {
@@ -156,6 +170,15 @@ describe('the Gradescope autograder zip', () => {
         promisify(execFile)('bash', ['-n', join(source, script)]),
       ).resolves.toBeDefined();
     }
+  });
+
+  test('packaging refuses options that exceed the container or reseed every regrade', () => {
+    expect(() => checkGradeOptions(['--jobs', '1', '--seed', '7'])).toThrow(
+      /need --memory under the container's 768 MB \(the grader's default, 2048 MiB, is not\); found none/,
+    );
+    expect(() => checkGradeOptions(['--memory', '768', '--seed', '7'])).toThrow(/found 768/);
+    expect(() => checkGradeOptions(['--memory', '512'])).toThrow(/need a fixed --seed/);
+    expect(() => checkGradeOptions(['--memory', '512', '--seed', '7'])).not.toThrow();
   });
 
   test(
@@ -177,12 +200,28 @@ describe('the Gradescope autograder zip', () => {
       const failed = solution.results.tests.filter((test) => test.status !== 'passed');
       expect(failed.map((test) => `${test.name}\n${test.output}`)).toEqual([]);
       expect(solution.results.score).toBe(maxScore(rubric));
-      const visibility = new Map(
-        rubricTests(rubric).map((test) => [test.id, GRADESCOPE_VISIBILITY[test.visibility]]),
-      );
+      const tests = rubricTests(rubric);
+      const byName = new Map(tests.map((test) => [test.name, test]));
+      const numbers = testNumbers(tests);
       for (const test of solution.results.tests) {
-        expect(test.visibility).toBe(visibility.get(test.number));
+        const rubricTest = byName.get(test.name);
+        expect(rubricTest).toBeDefined();
+        if (rubricTest === undefined) continue;
+        expect(test.visibility).toBe(GRADESCOPE_VISIBILITY[rubricTest.visibility]);
+        expect(test.number).toBe(numbers.get(rubricTest.id));
+        expect(test.tags).toEqual(rubricTest.part === '9A+9B' ? ['9A', '9B'] : [rubricTest.part]);
       }
+      // Listed public first, then hidden; 9A before 9B within each.
+      const order = solution.results.tests.map((test) => byName.get(test.name));
+      const rank = (visibility = 'visible', part = '9A'): string =>
+        `${visibility === 'visible' ? 0 : 1}${part}`;
+      const ranks = order.map((test) => rank(test?.visibility, test?.part));
+      expect(ranks).toEqual([...ranks].sort());
+      // The package's fixed seed: "Regrade all" runs exactly these runs again.
+      const seed = Number(report.gradeOptions[report.gradeOptions.indexOf('--seed') + 1]);
+      expect(solution.results.extra_data.runs.map((run) => run.seed)).toEqual([seed]);
+      expect(template.results.extra_data.runs.map((run) => run.seed)).toEqual([seed]);
+      expect(solution.results.output_format).toBe('md');
       expect(solution.stdout).toContain(`**Score: ${maxScore(rubric)} / ${maxScore(rubric)}**`);
 
       expect(template.code).toBe(0);
@@ -190,7 +229,10 @@ describe('the Gradescope autograder zip', () => {
       expect(template.results.output).toContain('Graded file: lab9/src/peer/peer.ts');
       expect(template.results.tests).toHaveLength(rubricTests(rubric).length);
       for (const test of template.results.tests) expect(test.status).toBe('failed');
-      const outputs = template.results.tests.map((test) => test.output).join('\n');
+      const visible = template.results.tests.filter((test) => test.visibility === 'visible');
+      const hidden = template.results.tests.filter((test) => test.visibility !== 'visible');
+      for (const test of hidden) expect(test.output).toBe(`${HIDDEN_UNTIL_DEADLINE}.`);
+      const outputs = visible.map((test) => test.output).join('\n');
       expect(outputs).toContain(
         'Peer.handleClient (9A) is not implemented yet: this is your TODO in lab9/src/peer/peer.ts',
       );
