@@ -1,8 +1,8 @@
 /**
  * `npm run export:student -- <out dir> [--force]`: writes the student repository from this one:
  * lab9/ with the TODOs, the public (visible) grader suites and their harness, the points
- * reporter, the handout and reference docs, configs, a student README, a GitHub Classroom
- * workflow, and the demo when it needs nothing secret. Fails, writing nothing, if a file of
+ * reporter, the handout and reference docs, configs, a student README, the self-check workflow
+ * for GitHub Actions (points in the job summary), and the demo when it needs nothing secret. Fails, writing nothing, if a file of
  * solution/ or a hidden suite, a distinctive line of them, or a hidden test's name would ship.
  * Below: grader/rubric.json says which suites are public. Above: the instructor, and
  * package-gradescope.ts, which reuses the file walk and import closure.
@@ -67,6 +67,8 @@ const IMPORT_SPECIFIER =
 /** Shipped only if nothing it imports is secret. */
 const DEMO = 'scripts/demo.ts';
 const STUDENT_NAME = 'p2p-lab9-student';
+/** The self-check on GitHub Actions, from scripts/student-kit/selfcheck.yml. */
+export const SELFCHECK_WORKFLOW = '.github/workflows/selfcheck.yml';
 /** The template must still announce both TODOs; anything else in their place is an answer. */
 const TODO_STUBS = [
   "NotImplementedError('Peer.handleClient (9A)')",
@@ -132,10 +134,7 @@ export function exportStudentKit(options: ExportOptions): ExportReport {
     ['jest.config.js', studentJestConfig(publicSuites)],
     ['grader/rubric.json', studentRubric(rubric)],
     ['README.md', readme],
-    [
-      '.github/workflows/classroom.yml',
-      readFileSync(join(from, 'scripts/student-kit/classroom.yml'), 'utf8'),
-    ],
+    [SELFCHECK_WORKFLOW, readFileSync(join(from, 'scripts/student-kit/selfcheck.yml'), 'utf8')],
   ]);
 
   const shipped = new Map<string, string>([
@@ -504,7 +503,7 @@ export function describeExport(report: ExportReport, shownOut: string): string {
 }
 
 const USAGE = `usage: npm run export:student -- <out dir> [--force]
-  Writes the student kit (template, public tests, docs, GitHub Classroom workflow) into <out dir>,
+  Writes the student kit (template, public tests, docs, self-check workflow) into <out dir>,
   which must be new or empty; --force replaces a previous export. Writes nothing if any file or
   distinctive line of solution/ or of a hidden suite would ship.
 `;

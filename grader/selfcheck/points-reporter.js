@@ -2,10 +2,10 @@
 /**
  * Jest reporter for the student self-check: after the run, one line per rubric test with its
  * points, the total of the visible (public) tests, and how many hidden points remain.
- * With LAB9_CLASSROOM=1 and GITHUB_OUTPUT set (GitHub Actions), it also writes the step output
- * `result`: base64 of `{ version: 1, status: 'pass' | 'fail', max_score, tests: [{ name, status:
- * 'pass' | 'fail', score, message }] }`, what classroom-resources/autograding-grading-reporter@v1
- * reads (see scripts/student-kit/classroom.yml). Plain JS: Jest loads reporters untransformed.
+ * On GitHub Actions (GITHUB_STEP_SUMMARY set; scripts/student-kit/selfcheck.yml) it also appends
+ * the same as Markdown to the job summary: a table of the public tests, the total, and for each
+ * failed test its first line and what was expected, happened and the likely cause.
+ * Plain JS: Jest loads reporters untransformed.
  */
 'use strict';
 const { appendFileSync, readFileSync } = require('node:fs');
@@ -41,8 +41,8 @@ class PointsReporter {
     let earned = 0;
     let possible = 0;
     const lines = [];
-    /** @type {{ name: string, status: string, score: number, message: string }[]} */
-    const classroomTests = [];
+    /** @type {{ name: string, part: string, points: number, passed: boolean, ran: boolean, message: string }[]} */
+    const rows = [];
     for (const test of tests) {
       const result = this.results.get(test.name);
       const passed = result?.status === 'passed';
@@ -55,10 +55,12 @@ class PointsReporter {
       lines.push(
         `  ${mark} ${score}  ${test.part.padEnd(5)} ${test.name}${ran ? '' : '  (not run)'}`,
       );
-      classroomTests.push({
+      rows.push({
         name: test.name,
-        status: passed ? 'pass' : 'fail',
-        score: passed ? test.points : 0,
+        part: test.part,
+        points: test.points,
+        passed,
+        ran,
         message: passed ? '' : shortMessage(result?.message ?? 'not run'),
       });
     }
@@ -73,25 +75,63 @@ class PointsReporter {
       `\n${this.rubric.lab} — self-check (public tests)\n${lines.join('\n')}\n` +
         `  Public tests: ${earned}/${possible} points${hidden}\n\n`,
     );
-    const output = process.env.GITHUB_OUTPUT;
-    if (process.env.LAB9_CLASSROOM === '1' && output) {
-      const payload = {
-        version: 1,
-        status: earned === possible ? 'pass' : 'fail',
-        max_score: possible,
-        tests: classroomTests,
-      };
-      appendFileSync(output, `result=${Buffer.from(JSON.stringify(payload)).toString('base64')}\n`);
+    const summary = process.env.GITHUB_STEP_SUMMARY;
+    if (summary) {
+      appendFileSync(summary, jobSummary(this.rubric.lab, rows, earned, possible, hidden));
     }
   }
 }
 
-/** Lines of a failure message the Classroom log shows; the full message is in the Jest output. */
-const CLASSROOM_MESSAGE_LINES = 12;
+/**
+ * The job summary in Markdown: a row per public test, the total, then each failure.
+ * @param {string} lab
+ * @param {{ name: string, part: string, points: number, passed: boolean, ran: boolean, message: string }[]} rows
+ * @param {number} earned @param {number} possible @param {string} hidden
+ */
+function jobSummary(lab, rows, earned, possible, hidden) {
+  const cell = (/** @type {string} */ text) => text.replace(/\|/g, '\\|');
+  const out = [
+    `## ${cell(lab)} — self-check (public tests)`,
+    '',
+    `**Public tests: ${earned}/${possible} points**${hidden}`,
+    '',
+    '| | Points | Part | Test |',
+    '| --- | ---: | --- | --- |',
+    ...rows.map(
+      (row) =>
+        `| ${row.passed ? '\u2713' : row.ran ? '\u2717' : '-'} | ${row.passed ? row.points : 0}/${row.points} | ${row.part} | ${cell(row.name)} |`,
+    ),
+  ];
+  const failed = rows.filter((row) => !row.passed);
+  if (failed.length > 0) out.push('', '### Failures', '');
+  for (const row of failed) {
+    const longest = Math.max(2, ...[...row.message.matchAll(/`+/g)].map((m) => m[0].length));
+    const fence = '`'.repeat(longest + 1);
+    out.push(
+      `<details><summary>${escapeHtml(row.name)}</summary>`,
+      '',
+      `${fence}text`,
+      row.message,
+      fence,
+      '',
+      '</details>',
+      '',
+    );
+  }
+  return `${out.join('\n')}\n`;
+}
+
+/** @param {string} text */
+function escapeHtml(text) {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Lines of a failure message the job summary shows; the full message is in the Jest output. */
+const SUMMARY_MESSAGE_LINES = 12;
 
 /**
- * A failure message cut for the Classroom log: its first line, then from "Expected:" on (what
- * was expected, what happened, the likely cause), skipping the replayed steps and stack frames.
+ * A failure message cut for the job summary: its first line, then from "Expected:" on (what was
+ * expected, what happened, the likely cause), skipping the replayed steps and stack frames.
  * @param {string} text
  */
 function shortMessage(text) {
@@ -100,7 +140,7 @@ function shortMessage(text) {
   const kept = expected > 0 ? [lines[0] ?? '', ...lines.slice(expected)] : lines;
   return kept
     .filter((line) => !/^\s+at /.test(line))
-    .slice(0, CLASSROOM_MESSAGE_LINES)
+    .slice(0, SUMMARY_MESSAGE_LINES)
     .join('\n');
 }
 

@@ -2,16 +2,22 @@
  * `npm run export:student`, as an instructor runs it and a student uses what it writes: the kit
  * is exported into a temporary folder (this repository's node_modules linked in, nothing
  * installed), type-checked and prettier-checked with its own configs, and its own `npm test`
- * runs twice: on the template (fails with teaching messages, 0 public points, the Classroom
- * payload says so) and with the reference solution copied in (every public point). Then the
+ * runs twice, as the self-check workflow runs it on GitHub Actions: on the template (fails with
+ * teaching messages, 0 public points, the job summary says so) and with the reference solution
+ * copied in (every public point). Then the
  * leak check and the rubric's say over what ships, on copies of this repository with a line
  * planted.
  */
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
-import { exportStudentKit, type ExportReport, LeakError, walk } from '../../scripts/export-student';
+import {
+  exportStudentKit,
+  type ExportReport,
+  LeakError,
+  SELFCHECK_WORKFLOW,
+  walk,
+} from '../../scripts/export-student';
 import { loadRubric, type Rubric } from '../rubric';
 import { rewriteKitImports } from '../runner/submission';
 import { REPO, tempDir } from './cli-fixtures';
@@ -19,21 +25,6 @@ import { REPO, tempDir } from './cli-fixtures';
 const TEMPLATE = 'lab9/src/peer/peer.ts';
 /** Two Jest runs of the kit, a lint and a type check: each well within this. */
 const KIT_RUN_MS = 120_000;
-
-/** What the points reporter hands classroom-resources/autograding-grading-reporter@v1. */
-const ClassroomResult = z.strictObject({
-  version: z.literal(1),
-  status: z.enum(['pass', 'fail']),
-  max_score: z.number().positive(),
-  tests: z.array(
-    z.strictObject({
-      name: z.string().min(1),
-      status: z.enum(['pass', 'fail']),
-      score: z.number().nonnegative(),
-      message: z.string(),
-    }),
-  ),
-});
 
 interface Totals {
   readonly publicTests: string[];
@@ -78,23 +69,44 @@ function run(
   });
 }
 
-/** The kit's `npm test` as GitHub Actions runs it: with the Classroom payload written out. */
+/** One public test's row of the job summary's table. */
+const SUMMARY_ROW = /^\| ([✓✗-]) \| (\d+)\/(\d+) \| (9A|9B|9A\+9B) \| (.+) \|$/;
+
+/**
+ * The kit's `npm test` as the self-check workflow runs it on GitHub Actions, with the job
+ * summary file the runner provides; returns the summary's Markdown and its table's rows.
+ */
 async function kitTest(
   kit: string,
-  outputFile: string,
-): Promise<{ code: number | null; output: string; payload: z.infer<typeof ClassroomResult> }> {
-  writeFileSync(outputFile, '');
+  summaryFile: string,
+): Promise<{
+  code: number | null;
+  output: string;
+  summary: string;
+  rows: { mark: string; score: number; points: number; name: string }[];
+}> {
+  writeFileSync(summaryFile, '');
   const result = await run('npm', ['test'], kit, {
     CI: 'true',
-    LAB9_CLASSROOM: '1',
-    GITHUB_OUTPUT: outputFile,
+    GITHUB_ACTIONS: 'true',
+    GITHUB_STEP_SUMMARY: summaryFile,
   });
-  const line = readFileSync(outputFile, 'utf8')
-    .split('\n')
-    .find((entry) => entry.startsWith('result='));
-  if (line === undefined) throw new Error(`no result= in GITHUB_OUTPUT:\n${result.output}`);
-  const json: unknown = JSON.parse(Buffer.from(line.slice('result='.length), 'base64').toString());
-  return { ...result, payload: ClassroomResult.parse(json) };
+  const summary = readFileSync(summaryFile, 'utf8');
+  if (summary === '') throw new Error(`nothing in GITHUB_STEP_SUMMARY:\n${result.output}`);
+  const rows = summary.split('\n').flatMap((line) => {
+    const match = SUMMARY_ROW.exec(line);
+    return match === null
+      ? []
+      : [
+          {
+            mark: match[1] ?? '',
+            score: Number(match[2]),
+            points: Number(match[3]),
+            name: match[5] ?? '',
+          },
+        ];
+  });
+  return { ...result, summary, rows };
 }
 
 describe('the exported student kit', () => {
@@ -123,7 +135,7 @@ describe('the exported student kit', () => {
       'docs/protocol.md',
       'docs/peer-api.md',
       'README.md',
-      '.github/workflows/classroom.yml',
+      SELFCHECK_WORKFLOW,
       'package.json',
       'package-lock.json',
       'tsconfig.json',
@@ -164,11 +176,15 @@ describe('the exported student kit', () => {
         (name) => name !== 'demo' || report.demoLeftOut === null,
       ),
     );
-    const workflow = readFileSync(join(kit, '.github/workflows/classroom.yml'), 'utf8');
-    expect(workflow).toContain('name: Autograding Tests');
-    expect(workflow).toContain('run-autograding-tests:');
-    expect(workflow).toContain('classroom-resources/autograding-grading-reporter@v1');
-    expect(workflow).toContain('SELFCHECK_RESULTS: ${{ steps.selfcheck.outputs.result }}');
+    const workflow = readFileSync(join(kit, SELFCHECK_WORKFLOW), 'utf8');
+    expect(workflow).toContain('uses: actions/checkout@v7');
+    expect(workflow).toContain('uses: actions/setup-node@v7');
+    expect(workflow).toMatch(/node-version: 24\n/);
+    expect(workflow).toContain('run: npm test -- --ci');
+    expect(workflow).not.toMatch(/classroom/i);
+    expect(report.files.filter((path) => path.startsWith('.github/'))).toEqual([
+      SELFCHECK_WORKFLOW,
+    ]);
     expect(readFileSync(join(kit, 'README.md'), 'utf8')).toContain(
       `Public tests: 2/${expected.publicPoints} points · ${expected.hiddenNames.length} hidden ` +
         `tests worth ${expected.hiddenPoints} more points`,
@@ -198,7 +214,10 @@ describe('the exported student kit', () => {
   test(
     'npm test on the template: every public test fails naming its TODO, 0 public points',
     async () => {
-      const { code, output, payload } = await kitTest(kit, join(tmp.path, 'template-output'));
+      const { code, output, summary, rows } = await kitTest(
+        kit,
+        join(tmp.path, 'template-summary'),
+      );
       expect(code).not.toBe(0);
       expect(output).toMatch(
         /Peer\.handleClient \(9A\) is not implemented yet: this is your TODO in lab9\/src\/peer\/peer\.ts/,
@@ -215,12 +234,16 @@ describe('the exported student kit', () => {
         expect(output).toMatch(new RegExp(`✗ +0/\\d+ .*${escape(name)}`));
       for (const name of expected.hiddenNames) expect(output).not.toContain(name);
 
-      expect(payload.status).toBe('fail');
-      expect(payload.max_score).toBe(expected.publicPoints);
-      expect(payload.tests.map((test) => test.name)).toEqual(expected.publicTests);
-      for (const test of payload.tests) expect(test).toMatchObject({ status: 'fail', score: 0 });
-      const silent = payload.tests.filter((test) => !test.message.includes('not implemented yet'));
-      expect(silent.map((test) => test.name)).toEqual([]);
+      expect(summary).toContain(`**Public tests: 0/${expected.publicPoints} points**`);
+      expect(rows.map((row) => row.name)).toEqual(expected.publicTests);
+      for (const row of rows) expect(row).toMatchObject({ mark: '✗', score: 0 });
+      expect(rows.reduce((sum, row) => sum + row.points, 0)).toBe(expected.publicPoints);
+      // Each failure once, in a collapsed block naming the test and its TODO.
+      const blocks = summary.split('<details>').slice(1);
+      expect(blocks).toHaveLength(expected.publicTests.length);
+      const silent = blocks.filter((block) => !block.includes('not implemented yet'));
+      expect(silent).toEqual([]);
+      for (const name of expected.hiddenNames) expect(summary).not.toContain(name);
     },
     KIT_RUN_MS,
   );
@@ -230,14 +253,20 @@ describe('the exported student kit', () => {
     async () => {
       const solution = readFileSync(join(REPO, 'solution', 'peer.ts'), 'utf8');
       writeFileSync(join(kit, TEMPLATE), rewriteKitImports(solution).text);
-      const { code, output, payload } = await kitTest(kit, join(tmp.path, 'solution-output'));
+      const { code, output, summary, rows } = await kitTest(
+        kit,
+        join(tmp.path, 'solution-summary'),
+      );
       expect(code === 0 ? '' : output).toBe('');
       expect(output).toContain(
         `Public tests: ${expected.publicPoints}/${expected.publicPoints} points`,
       );
       expect(output).not.toContain('✗');
-      expect(payload.status).toBe('pass');
-      expect(payload.tests.reduce((sum, test) => sum + test.score, 0)).toBe(payload.max_score);
+      expect(summary).toContain(
+        `**Public tests: ${expected.publicPoints}/${expected.publicPoints} points**`,
+      );
+      expect(rows.every((row) => row.mark === '✓' && row.score === row.points)).toBe(true);
+      expect(summary).not.toContain('### Failures');
     },
     KIT_RUN_MS,
   );

@@ -213,10 +213,10 @@ describe('the Gradescope autograder zip', () => {
       }
       // Listed public first, then hidden; 9A before 9B within each.
       const order = solution.results.tests.map((test) => byName.get(test.name));
-      const rank = (visibility = 'visible', part = '9A'): string =>
-        `${visibility === 'visible' ? 0 : 1}${part}`;
+      const rank = (visibility = 'visible', part = '9A'): number =>
+        (visibility === 'visible' ? 0 : 10) + ['9A', '9B', '9A+9B'].indexOf(part);
       const ranks = order.map((test) => rank(test?.visibility, test?.part));
-      expect(ranks).toEqual([...ranks].sort());
+      expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
       // The package's fixed seed: "Regrade all" runs exactly these runs again.
       const seed = Number(report.gradeOptions[report.gradeOptions.indexOf('--seed') + 1]);
       expect(solution.results.extra_data.runs.map((run) => run.seed)).toEqual([seed]);
@@ -243,25 +243,33 @@ describe('the Gradescope autograder zip', () => {
     GRADING_MS,
   );
 
-  test('run_autograder: a submission without peer.ts is one invalid submission, scored 0', async () => {
-    const root = autograderRoot(join(tmp.path, 'nothing'), source, {
-      'notes/todo.txt': 'start the lab\n',
-      'other/answer.md': '42\n',
-    });
-    const { code, results } = await runAutograder(root, GradescopeResultsSchema);
-    expect(code).toBe(0);
-    expect(results.score).toBe(0);
-    expect(results.output).toMatch(/· invalid/);
-    expect(results.output).toContain('looked for lab9/src/peer/peer.ts');
-  });
+  test(
+    'run_autograder: a submission without peer.ts is one invalid submission, scored 0',
+    async () => {
+      const root = autograderRoot(join(tmp.path, 'nothing'), source, {
+        'notes/todo.txt': 'start the lab\n',
+        'other/answer.md': '42\n',
+      });
+      const { code, results } = await runAutograder(root, GradescopeResultsSchema);
+      expect(code).toBe(0);
+      expect(results.score).toBe(0);
+      expect(results.output).toMatch(/· invalid/);
+      expect(results.output).toContain('looked for lab9/src/peer/peer.ts');
+    },
+    GRADING_MS,
+  );
 
-  test('run_autograder: a grader that cannot start still writes a results.json that says so', async () => {
-    const broken = join(tmp.path, 'broken-source');
-    cpSync(source, broken, { recursive: true, verbatimSymlinks: true });
-    rmSync(join(broken, 'grader', 'rubric.json'));
-    const root = autograderRoot(join(tmp.path, 'broken'), broken, { 'peer.ts': 'export {};\n' });
-    const { code, results } = await runAutograder(root, FallbackResultsSchema);
-    expect(code).toBe(0);
-    expect(results.output).toContain('The autograder failed (exit code 2)');
-  });
+  test(
+    'run_autograder: a grader that cannot start still writes a results.json that says so',
+    async () => {
+      const broken = join(tmp.path, 'broken-source');
+      cpSync(source, broken, { recursive: true, verbatimSymlinks: true });
+      rmSync(join(broken, 'grader', 'rubric.json'));
+      const root = autograderRoot(join(tmp.path, 'broken'), broken, { 'peer.ts': 'export {};\n' });
+      const { code, results } = await runAutograder(root, FallbackResultsSchema);
+      expect(code).toBe(0);
+      expect(results.output).toContain('The autograder failed (exit code 2)');
+    },
+    GRADING_MS,
+  );
 });
