@@ -7,7 +7,14 @@
  * Exit code: 0 when grading ran, whatever the scores; 2 for a bad command line or kit.
  */
 import { randomInt } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, realpathSync, statSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  realpathSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -37,6 +44,7 @@ import { DEFAULT_FEEDBACK_MODE, FEEDBACK_MODES, type FeedbackMode } from '../run
 import { GRADEBOOK_FILE, GRADES_FILE, type GradeRow, readGradesCsv } from '../runner/grades';
 import { submissionFiles, writeGradeFiles, writeSubmissionReport } from '../runner/report';
 import { loadRoster, type Roster, unknownSubmissions } from '../runner/roster';
+import { prairieLearnResults } from '../runner/prairielearn';
 import { gradeWithoutRuns } from '../runner/score';
 import {
   expandSubmissions,
@@ -88,6 +96,7 @@ interface Options {
   readonly checkIsolation?: boolean;
   readonly kit?: string;
   readonly gradescope?: string;
+  readonly prairielearn?: string;
   readonly roster?: string;
   readonly feedback: FeedbackMode;
 }
@@ -189,6 +198,13 @@ export function buildProgram(): Command {
       'grade exactly one submission, the argument itself even if it holds no peer.ts, and copy ' +
         'its results.json here too (Gradescope: /autograder/results/results.json)',
     )
+    .addOption(
+      new Option(
+        '--prairielearn <results.json>',
+        'grade exactly one submission, as --gradescope does, and write its results in ' +
+          "PrairieLearn's external-grading format here (/grade/results/results.json)",
+      ).conflicts('gradescope'),
+    )
     .option(
       '--keep-sandboxes',
       'leave the sandboxes in the temporary folder (debugging the grader)',
@@ -253,13 +269,13 @@ grader/rubric.json, or --official where isolation layers are missing; with --che
 0 if --official could grade on this machine and 3 if not.`;
 
 /**
- * --gradescope: the one argument is one submission. A folder is graded as it is (one without a
+ * --gradescope, --prairielearn: the one argument is one submission. A folder is graded as it is (one without a
  * peer.ts scores 0 as invalid, with where it was looked for), never as a folder of submissions.
  */
-function oneSubmission(args: readonly string[]): Submission {
+function oneSubmission(args: readonly string[], option: string): Submission {
   const [arg] = args;
   if (args.length !== 1 || arg === undefined) {
-    throw new UsageError(`--gradescope grades exactly one submission, not ${args.length}`);
+    throw new UsageError(`${option} grades exactly one submission, not ${args.length}`);
   }
   const path = resolve(arg);
   if (existsSync(path) && statSync(path).isDirectory()) {
@@ -325,9 +341,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     tests = rubricTests(rubric);
     lab = rubric.lab;
     submissions =
-      options.gradescope === undefined
+      options.gradescope === undefined && options.prairielearn === undefined
         ? expandSubmissions(program.args)
-        : [oneSubmission(program.args)];
+        : [
+            oneSubmission(
+              program.args,
+              options.gradescope === undefined ? '--prairielearn' : '--gradescope',
+            ),
+          ];
     roster = options.roster === undefined ? null : loadRoster(resolve(options.roster));
     previous = readGradesCsv(outDir, tests);
     if (roster !== null && options.roster !== undefined) {
@@ -442,6 +463,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     const target = resolve(options.gradescope);
     mkdirSync(dirname(target), { recursive: true });
     copyFileSync(join(outDir, submissionFiles(only).results), target);
+  }
+  if (options.prairielearn !== undefined && only !== undefined) {
+    const target = resolve(options.prairielearn);
+    mkdirSync(dirname(target), { recursive: true });
+    const results = prairieLearnResults(only, options.feedback);
+    writeFileSync(target, `${JSON.stringify(results, null, 2)}\n`);
   }
   process.stdout.write(`\n${renderTable(reports)}`);
   const shownOut = relative(process.cwd(), outDir) || '.';

@@ -119,18 +119,24 @@ function capped(text: string): string {
 }
 
 /** A line of Markdown that shows `text` as written: no tags, no emphasis. */
-function plain(text: string): string {
+function markdownPlain(text: string): string {
   return text.replace(/[\\`*_<>&[\]]/g, (char) => `\\${char}`);
 }
 
-/** The top-level `output`, in Markdown: how grading went, in a few lines. */
+/**
+ * The top-level `output`: how grading went, in a few lines; Markdown, or plain text for a page
+ * that shows it as written (PrairieLearn's).
+ */
 export function summaryText(
   report: SubmissionReport,
   mode: FeedbackMode = DEFAULT_FEEDBACK_MODE,
+  format: 'md' | 'text' = 'md',
 ): string {
   const { grade } = report;
+  const plain = format === 'md' ? markdownPlain : (text: string): string => text;
+  const block = format === 'md' ? fenced : (text: string): string => text;
   const lines = [
-    `**${plain(report.submission.name)}: ${grade.score}/${grade.max} · ${grade.status}**`,
+    `${format === 'md' ? '**' : ''}${plain(report.submission.name)}: ${grade.score}/${grade.max} · ${grade.status}${format === 'md' ? '**' : ''}`,
     '',
   ];
   if (report.peerPath !== null) lines.push(`- Graded file: ${plain(report.peerPath)}`);
@@ -148,7 +154,7 @@ export function summaryText(
       '',
       'peer.ts does not compile, so no test ran:',
       '',
-      fenced(report.compileErrors.join('\n')),
+      block(report.compileErrors.join('\n')),
     );
   }
   if (grade.status === 'needs-review' || grade.status === 'invalid') {
@@ -187,7 +193,7 @@ function testOutputs(
     for (const test of rest) {
       outputs.set(
         test.test.id,
-        `The same failure as test ${numbers.get(first.test.id) ?? first.test.id} (${plain(first.test.name)}): its message is shown there.`,
+        `The same failure as test ${numbers.get(first.test.id) ?? first.test.id} (${markdownPlain(first.test.name)}): its message is shown there.`,
       );
     }
   }
@@ -195,7 +201,7 @@ function testOutputs(
     if (test.passed || outputs.has(test.test.id)) continue;
     outputs.set(
       test.test.id,
-      messageShown(test, mode) ? plain(test.message) : `${HIDDEN_UNTIL_DEADLINE}.`,
+      messageShown(test, mode) ? markdownPlain(test.message) : `${HIDDEN_UNTIL_DEADLINE}.`,
     );
   }
   return outputs;
