@@ -13,6 +13,7 @@ import { renderFeedback } from '../runner/feedback';
 import type { SubmissionReport } from '../runner/grade-submission';
 import type { Layer } from '../runner/isolation';
 import { instructorLog } from '../runner/report';
+import { PrairieLearnResultsSchema, prairieLearnResults } from '../runner/prairielearn';
 import { GradescopeResultsSchema, gradescopeResults, testNumbers } from '../runner/results';
 import { gradeRuns, gradeWithoutRuns } from '../runner/score';
 
@@ -222,6 +223,44 @@ describe('results.json', () => {
     expect(GradescopeResultsSchema.safeParse({ ...results, tests: [test] }).success).toBe(false);
     expect(GradescopeResultsSchema.safeParse({ ...results, score: 99 }).success).toBe(false);
     expect(GradescopeResultsSchema.safeParse({ ...results, extra: 1 }).success).toBe(false);
+  });
+});
+
+describe('PrairieLearn results.json', () => {
+  test('a fraction for score, points per test, and before the deadline no hidden message', () => {
+    const results = prairieLearnResults(graded, 'before-deadline');
+    expect(PrairieLearnResultsSchema.safeParse(results).success).toBe(true);
+    expect(results).toMatchObject({ gradable: true, score: 0.4, message: '2/5 points · ok' });
+    expect(results.tests).toEqual([
+      {
+        name: 'a one',
+        description: '1.1 · a.one · 9A',
+        points: 2,
+        max_points: 2,
+        message: '',
+        output: '',
+      },
+      {
+        name: 'b one',
+        description: '2.1 · b.one · 9B · hidden test',
+        points: 0,
+        max_points: 3,
+        message: `${HIDDEN_UNTIL_DEADLINE}.`,
+        output: '',
+      },
+    ]);
+    expect(JSON.stringify(results)).not.toContain('handleClient awaiting');
+    expect(prairieLearnResults(graded, 'after-deadline').tests[1]?.message).toBe(SCENARIO);
+  });
+
+  test('a score withheld for review is not gradable, and says why', () => {
+    const withheld = report(
+      'gina',
+      gradeWithoutRuns(TESTS, 'needs-review', 'run (seed 5): results channel line 2 is not signed'),
+    );
+    const results = prairieLearnResults(withheld);
+    expect(results).toMatchObject({ gradable: false, score: 0 });
+    expect(results.message).toContain('withheld until a person reviews');
   });
 });
 
