@@ -43,9 +43,14 @@ const MODE_TEXT: Record<FeedbackMode, string> = {
 /** A suite file that failed to load makes every test of it fail with its error, prefixed so. */
 const FILE_FAILED = /^grader\/suites\/[\w-]+\.test\.ts failed to run, so this test did not run:\n/;
 
-/** The student may see this test's failure message in this mode. */
+/**
+ * The student may see this test's failure message in this mode. A test that never ran (no
+ * peer.ts, a compile error) says only why, which is the submission's, not the test's scenario.
+ */
 export function messageShown(grade: TestGrade, mode: FeedbackMode): boolean {
-  return mode === 'after-deadline' || grade.test.visibility === 'visible';
+  return (
+    mode === 'after-deadline' || grade.test.visibility === 'visible' || grade.runs.length === 0
+  );
 }
 
 /** A fence longer than any backtick run in `text`, so a message cannot close its block. */
