@@ -39,6 +39,8 @@ const manifest = z
   .parse(JSON.parse(readFileSync(MANIFEST, 'utf8')));
 const tests = rubricTests(loadRubric(REPO));
 const max = maxScore(loadRubric(REPO));
+/** results.json names tests by their Jest name (`number` only sorts them): name → rubric id. */
+const idOf = new Map(tests.map((t) => [t.name, t.id]));
 
 function expectedFailing(fixture: Fixture): string[] {
   return fixture.failing === 'all' ? tests.map((t) => t.id) : fixture.failing;
@@ -164,11 +166,15 @@ function compare(fixture: Fixture, graded: Graded | undefined): string[] {
   }
   const expected = new Set(expectedFailing(fixture));
   const failed = results.tests.filter((t) => t.status === 'failed');
-  for (const test of failed.filter((t) => !expected.has(t.number))) {
+  for (const test of failed.filter((t) => !expected.has(idOf.get(t.name) ?? t.name))) {
     const message = test.output.split('\n').slice(0, MESSAGE_LINES).join('\n    ');
-    differences.push(`failed, but the manifest expects it to pass: ${test.number}\n    ${message}`);
+    differences.push(
+      `failed, but the manifest expects it to pass: ${idOf.get(test.name) ?? test.name}\n    ${message}`,
+    );
   }
-  const passed = results.tests.filter((t) => t.status === 'passed').map((t) => t.number);
+  const passed = results.tests
+    .filter((t) => t.status === 'passed')
+    .map((t) => idOf.get(t.name) ?? t.name);
   for (const id of passed.filter((id) => expected.has(id))) {
     differences.push(`passed, but the manifest expects it to fail: ${id}`);
   }
