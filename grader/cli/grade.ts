@@ -358,13 +358,16 @@ export async function main(argv: readonly string[]): Promise<number> {
           roster,
           submissions.map((submission) => submission.name),
           options.roster,
-          'submissions to grade are',
+          ['submission to grade', 'submissions to grade'],
         ) ??
         unknownSubmissions(
           roster,
           previous.map((row) => row.submission ?? '').filter((name) => !graded.has(name)),
           options.roster,
-          `rows of ${join(outDir, GRADES_FILE)} (kept from an earlier grading) are`,
+          [
+            `row of ${join(outDir, GRADES_FILE)} (kept from an earlier grading)`,
+            `rows of ${join(outDir, GRADES_FILE)} (kept from an earlier grading)`,
+          ],
         );
       if (problem !== null) throw problem;
     }

@@ -90,8 +90,8 @@ export function readGradesCsv(outDir: string, tests: readonly RubricTest[]): Gra
   const extra = [...have].filter((column) => !want.includes(column));
   if (missing.length > 0 || extra.length > 0) {
     const diff = [
-      missing.length > 0 ? `lacks ${missing.join(', ')}` : '',
-      extra.length > 0 ? `has ${extra.join(', ')}, which this rubric does not` : '',
+      missing.length > 0 ? `lacks ${listed(missing)}` : '',
+      extra.length > 0 ? `has ${listed(extra)}, which this rubric does not` : '',
     ].filter((part) => part !== '');
     throw new GradesFileError(
       `${path} was written for another rubric: it ${diff.join(' and ')}. ` +
@@ -109,6 +109,12 @@ export function readGradesCsv(outDir: string, tests: readonly RubricTest[]): Gra
     seen.add(name);
     return Object.fromEntries(want.map((column) => [column, record[column] ?? '']));
   });
+}
+
+/** Names, the first five of them and how many more. */
+function listed(names: readonly string[]): string {
+  const shown = names.slice(0, 5).join(', ');
+  return names.length > 5 ? `${shown} and ${names.length - 5} more` : shown;
 }
 
 export interface MergedRows {

@@ -133,19 +133,23 @@ function duplicates(values: readonly string[]): Map<string, number> {
   return new Map([...counts].filter(([, count]) => count > 1));
 }
 
-/** Submission names not on the roster, as an error that lists them; null when all are on it. */
+/**
+ * Submission names not on the roster, as an error that lists them; null when all are on it.
+ * `what` names them, singular and plural: e.g. ['submission to grade', 'submissions to grade'].
+ */
 export function unknownSubmissions(
   roster: Roster,
   names: readonly string[],
   file: string,
-  where: string,
+  what: readonly [string, string],
 ): RosterError | null {
   const unknown = names.filter((name) => !roster.bySubmission.has(name));
   if (unknown.length === 0) return null;
   const shown = unknown.slice(0, 10).join(', ');
   const more = unknown.length > 10 ? ` and ${unknown.length - 10} more` : '';
+  const one = unknown.length === 1;
   return new RosterError(
-    `${unknown.length} ${where} not on the roster ${file}: ${shown}${more}. ` +
+    `${unknown.length} ${one ? what[0] : what[1]} ${one ? 'is' : 'are'} not on the roster ${file}: ${shown}${more}. ` +
       'Add a line for each (the "submission" column holds the name the table shows), or grade without them.',
   );
 }

@@ -163,6 +163,13 @@ describe('grades.csv and gradebook.csv', () => {
     expect(() => readGradesCsv(tmp.path, TESTS)).toThrow(
       /was written for another rubric: it lacks b\.one and has c\.two, which this rubric does not\. Grade into another folder/,
     );
+    writeFileSync(
+      join(tmp.path, 'grades.csv'),
+      'submission,score,max,status,a.one,b.one,c1,c2,c3,c4,c5,c6,c7\nalice,2,5,ok,2,0,,,,,,,\n',
+    );
+    expect(() => readGradesCsv(tmp.path, TESTS)).toThrow(
+      /has c1, c2, c3, c4, c5 and 2 more, which this rubric does not/,
+    );
   });
 
   test('with a roster: identities in grades.csv, every roster student in the gradebook, missing ones marked', () => {
@@ -247,11 +254,14 @@ describe('the roster', () => {
 
   test('names the submissions that are not on it', () => {
     const roster = parseRoster(ROSTER, 'roster.csv');
-    expect(unknownSubmissions(roster, ['alice', 'bob'], 'roster.csv', 'x are')).toBeNull();
+    const what = ['submission to grade', 'submissions to grade'] as const;
+    expect(unknownSubmissions(roster, ['alice', 'bob'], 'roster.csv', what)).toBeNull();
     expect(
-      unknownSubmissions(roster, ['alice', 'zed', 'Bob'], 'roster.csv', 'submissions to grade are')
-        ?.message,
+      unknownSubmissions(roster, ['alice', 'zed', 'Bob'], 'roster.csv', what)?.message,
     ).toMatch(/^2 submissions to grade are not on the roster roster\.csv: zed, Bob\. Add a line/);
+    expect(unknownSubmissions(roster, ['zed'], 'roster.csv', what)?.message).toMatch(
+      /^1 submission to grade is not on the roster/,
+    );
   });
 });
 

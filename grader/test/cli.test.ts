@@ -102,14 +102,30 @@ describe('npm run grade', () => {
       const roster = join(tmp.path, 'roster.csv');
       writeFileSync(roster, 'submission,student_id\nsomeone,s1\n');
       expect(
-        await main(['--kit', join(tmp.path, 'kit'), '--roster', roster, join(REPO, 'lab9')]),
+        await main([
+          '--kit',
+          join(tmp.path, 'kit'),
+          '--out',
+          join(tmp.path, 'o'),
+          '--roster',
+          roster,
+          join(REPO, 'lab9'),
+        ]),
       ).toBe(2);
       expect(stderr).toHaveBeenCalledWith(
-        expect.stringMatching(/^error: 1 submissions to grade are not on the roster .*: lab9\./),
+        expect.stringMatching(/^error: 1 submission to grade is not on the roster .*: lab9\./),
       );
       writeFileSync(roster, 'submission,student_id\nlab9,s1\nlab9,s2\n');
       expect(
-        await main(['--kit', join(tmp.path, 'kit'), '--roster', roster, join(REPO, 'lab9')]),
+        await main([
+          '--kit',
+          join(tmp.path, 'kit'),
+          '--out',
+          join(tmp.path, 'o'),
+          '--roster',
+          roster,
+          join(REPO, 'lab9'),
+        ]),
       ).toBe(2);
       expect(stderr).toHaveBeenCalledWith(expect.stringMatching(/submission lab9 appears 2 times/));
       expect(await main(['--kit', join(tmp.path, 'kit'), '--feedback', 'never', 'x'])).toBe(2);
