@@ -217,6 +217,13 @@ describe('results.json', () => {
     expect(results.output).toContain("peer.ts:3:7 - error TS2322: Type 'string' is not assignable");
   });
 
+  test('a hidden test that never ran says why before the deadline too: the reason is not its scenario', () => {
+    const hidden = gradescopeResults(broken, 'before-deadline').tests.find(
+      (test) => test.name === 'b one',
+    );
+    expect(hidden?.output).toBe('not run: peer.ts does not compile');
+  });
+
   test('the schema refuses inconsistent results', () => {
     const results = gradescopeResults(graded);
     const test = { ...results.tests[0], score: 5 };
