@@ -454,6 +454,8 @@ module.exports = {
 ${suites}
   ],
   reporters: ['default', '<rootDir>/grader/selfcheck/points-reporter.js'],
+  // Jest's default bound per test, scaled by LAB9_TIME_FACTOR on a slow machine (README).
+  setupFilesAfterEnv: ['<rootDir>/lab9/test/helpers/jest-timeout.ts'],
 };
 `;
 }

@@ -10,6 +10,7 @@
 import { realpathSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
+import { TIME_FACTOR, TIME_FACTOR_VARIABLE } from '../../lab9/src/time-factor';
 import { CANARY_SETUP, checkCanaries } from './canary';
 import { type ChannelReading, type ChannelRecord, newChannelKey, readChannel } from './channel';
 import { type ChildLimits, type ChildResult, runChild } from './child';
@@ -156,6 +157,8 @@ export async function runJest(options: JestRunOptions): Promise<JestRun> {
       FORCE_COLOR: '0',
       NO_COLOR: '1',
       LAB9_SEED: String(options.seed),
+      // The grader's own factor: inside the sandbox there is no /proc to read the load from.
+      [TIME_FACTOR_VARIABLE]: String(TIME_FACTOR),
       NODE_OPTIONS: [
         `--max-old-space-size=${options.heapMib}`,
         ...(options.isolation.bwrap === null ? [] : [`--require=${JSON.stringify(NO_PROC_SHIM)}`]),

@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { main } from '../cli/grade';
 import { GradescopeResultsSchema } from '../runner/results';
 import { GRADE, REPO, TSX, makeZip, standInKitBase, tempDir } from './cli-fixtures';
+import { scaled } from '../../lab9/src/time-factor';
 
 const HAS_RUBRIC = existsSync(join(REPO, 'grader', 'rubric.json'));
 
@@ -104,59 +105,63 @@ describe('npm run grade', () => {
     }
   });
 
-  test('grades the solution, the template, a zip and a file that does not compile on a stand-in kit', async () => {
-    const kit = join(tmp.path, 'kit');
-    standInKit(kit);
-    const subs = join(tmp.path, 'subs');
-    mkdirSync(subs);
-    const solution = readFileSync(join(REPO, 'solution', 'peer.ts'), 'utf8');
-    writeFileSync(
-      join(subs, 'zipped.zip'),
-      makeZip([{ path: 'lab9-zed/' }, { path: 'lab9-zed/peer.ts', data: solution }]),
-    );
-    mkdirSync(join(subs, 'broken'));
-    writeFileSync(join(subs, 'broken', 'peer.ts'), "export const x: number = 'one';\n");
+  test(
+    'grades the solution, the template, a zip and a file that does not compile on a stand-in kit',
+    async () => {
+      const kit = join(tmp.path, 'kit');
+      standInKit(kit);
+      const subs = join(tmp.path, 'subs');
+      mkdirSync(subs);
+      const solution = readFileSync(join(REPO, 'solution', 'peer.ts'), 'utf8');
+      writeFileSync(
+        join(subs, 'zipped.zip'),
+        makeZip([{ path: 'lab9-zed/' }, { path: 'lab9-zed/peer.ts', data: solution }]),
+      );
+      mkdirSync(join(subs, 'broken'));
+      writeFileSync(join(subs, 'broken', 'peer.ts'), "export const x: number = 'one';\n");
 
-    const out = join(tmp.path, 'out');
-    const result = await grade([
-      '--kit',
-      kit,
-      '--out',
-      out,
-      '--seed',
-      '41',
-      join(REPO, 'solution'),
-      join(REPO, 'lab9'),
-      subs,
-    ]);
-    expect(result.stderr).toMatch(/Grading 4 submissions · 1 run each · seed 41/);
-    expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^solution +4 +4 +ok +–$/m);
-    expect(result.stdout).toMatch(/^lab9 +1 +4 +ok +routing\.unknown-swarm$/m);
-    expect(result.stdout).toMatch(/^broken +0 +4 +compile-error +none ran/m);
-    expect(result.stdout).toMatch(/^zipped +4 +4 +ok +–$/m);
+      const out = join(tmp.path, 'out');
+      const result = await grade([
+        '--kit',
+        kit,
+        '--out',
+        out,
+        '--seed',
+        '41',
+        join(REPO, 'solution'),
+        join(REPO, 'lab9'),
+        subs,
+      ]);
+      expect(result.stderr).toMatch(/Grading 4 submissions · 1 run each · seed 41/);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(/^solution +4 +4 +ok +–$/m);
+      expect(result.stdout).toMatch(/^lab9 +1 +4 +ok +routing\.unknown-swarm$/m);
+      expect(result.stdout).toMatch(/^broken +0 +4 +compile-error +none ran/m);
+      expect(result.stdout).toMatch(/^zipped +4 +4 +ok +–$/m);
 
-    expect(readFileSync(join(out, 'grades.csv'), 'utf8')).toBe(
-      [
-        'submission,score,max,status,routing.unknown-swarm,seed.given',
-        'solution,4,4,ok,3,1',
-        'lab9,1,4,ok,0,1',
-        'broken,0,4,compile-error,0,0',
-        'zipped,4,4,ok,3,1',
-        '',
-      ].join('\n'),
-    );
-    const template = readFileSync(join(out, 'lab9', 'feedback.md'), 'utf8');
-    expect(template).toContain('Peer.routePiece (9B)');
-    expect(template).toContain('this is your TODO in lab9/src/peer/peer.ts');
-    expect(readFileSync(join(out, 'broken', 'feedback.md'), 'utf8')).toContain(
-      "peer.ts:1:14 - error TS2322: Type 'string' is not assignable to type 'number'.",
-    );
-    for (const name of ['solution', 'lab9', 'broken', 'zipped']) {
-      const json: unknown = JSON.parse(readFileSync(join(out, name, 'results.json'), 'utf8'));
-      expect(GradescopeResultsSchema.safeParse(json).success).toBe(true);
-    }
-  }, 180_000);
+      expect(readFileSync(join(out, 'grades.csv'), 'utf8')).toBe(
+        [
+          'submission,score,max,status,routing.unknown-swarm,seed.given',
+          'solution,4,4,ok,3,1',
+          'lab9,1,4,ok,0,1',
+          'broken,0,4,compile-error,0,0',
+          'zipped,4,4,ok,3,1',
+          '',
+        ].join('\n'),
+      );
+      const template = readFileSync(join(out, 'lab9', 'feedback.md'), 'utf8');
+      expect(template).toContain('Peer.routePiece (9B)');
+      expect(template).toContain('this is your TODO in lab9/src/peer/peer.ts');
+      expect(readFileSync(join(out, 'broken', 'feedback.md'), 'utf8')).toContain(
+        "peer.ts:1:14 - error TS2322: Type 'string' is not assignable to type 'number'.",
+      );
+      for (const name of ['solution', 'lab9', 'broken', 'zipped']) {
+        const json: unknown = JSON.parse(readFileSync(join(out, name, 'results.json'), 'utf8'));
+        expect(GradescopeResultsSchema.safeParse(json).success).toBe(true);
+      }
+    },
+    scaled(180_000),
+  );
 
   (HAS_RUBRIC ? test : test.skip)(
     HAS_RUBRIC
@@ -173,6 +178,6 @@ describe('npm run grade', () => {
       expect(solution?.slice(0, 4)).toEqual(['solution', solution?.[2], solution?.[2], 'ok']);
       expect(template?.slice(0, 2)).toEqual(['lab9', '0']);
     },
-    600_000,
+    scaled(600_000),
   );
 });

@@ -15,10 +15,11 @@ import { exportStudentKit, type ExportReport, LeakError, walk } from '../../scri
 import { loadRubric, type Rubric } from '../rubric';
 import { rewriteKitImports } from '../runner/submission';
 import { REPO, tempDir } from './cli-fixtures';
+import { scaled } from '../../lab9/src/time-factor';
 
 const TEMPLATE = 'lab9/src/peer/peer.ts';
 /** Two Jest runs of the kit, a lint and a type check: each well within this. */
-const KIT_RUN_MS = 120_000;
+const KIT_RUN_MS = scaled(120_000);
 
 /** What the points reporter hands classroom-resources/autograding-grading-reporter@v1. */
 const ClassroomResult = z.strictObject({

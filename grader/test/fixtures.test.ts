@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { loadRubric, maxScore, rubricTests } from '../rubric';
 import { GradescopeResultsSchema, type GradescopeResults } from '../runner/results';
 import { GRADE, REPO, TSX, tempDir } from './cli-fixtures';
+import { scaled } from '../../lab9/src/time-factor';
 
 const MANIFEST = join(REPO, 'fixtures', 'submissions.json');
 const FOLDER = 'fixtures/submissions';
@@ -112,7 +113,7 @@ describe('npm run grade on every fixture', () => {
       }
       graded.set(name, { status, results: parsed.data });
     }
-  }, 600_000);
+  }, scaled(600_000));
 
   afterAll(() => {
     if (differed) {

@@ -28,6 +28,7 @@ import { RUN_TAG_VARIABLE } from '../runner/child';
 import { LABELS, type LayerId } from '../runner/isolation';
 import { type GradescopeResults, GradescopeResultsSchema } from '../runner/results';
 import { GRADE, REPO, TSX, standInKitBase, tempDir } from './cli-fixtures';
+import { scaled } from '../../lab9/src/time-factor';
 
 const FIXTURES = join(REPO, 'fixtures', 'hostile');
 
@@ -250,7 +251,7 @@ beforeAll(async () => {
     }
   }
   after = snapshot();
-}, 900_000);
+}, scaled(900_000));
 
 afterAll(() => tmp.remove());
 
