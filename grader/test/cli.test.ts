@@ -133,6 +133,8 @@ describe('npm run grade', () => {
         subs,
       ]);
       expect(result.stderr).toMatch(/Grading 4 submissions · 1 run each · seed 41/);
+      // A kit without solution/ (like a Gradescope package) has nothing known-good to grade first.
+      expect(result.stderr).toContain('warning: NO PREFLIGHT: solution/peer.ts is not in this kit');
       expect(result.code).toBe(0);
       expect(result.stdout).toMatch(/^solution +4 +4 +ok +–$/m);
       expect(result.stdout).toMatch(/^lab9 +1 +4 +ok +routing\.unknown-swarm$/m);

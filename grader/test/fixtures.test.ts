@@ -13,15 +13,18 @@ import { z } from 'zod';
 import { loadRubric, maxScore, rubricTests } from '../rubric';
 import { GradescopeResultsSchema, type GradescopeResults } from '../runner/results';
 import { GRADE, REPO, TSX, tempDir } from './cli-fixtures';
-import { scaled } from '../../lab9/src/time-factor';
+import { scaled, TIME_FACTOR } from '../../lab9/src/time-factor';
 
 const MANIFEST = join(REPO, 'fixtures', 'submissions.json');
 const FOLDER = 'fixtures/submissions';
 
 /** Fixed, so a difference reproduces: `npm run grade -- --seed <seed> <fixture>`. */
 const SEED = Number(process.env.LAB9_FIXTURE_SEED ?? 1);
-/** The slowest fixture takes about 30 s on 2 busy cores; a run that hangs must not stall npm test. */
-const RUN_TIMEOUT_S = 60;
+/**
+ * The slowest fixture takes about 30 s on 2 busy cores; a run that hangs must not stall npm test.
+ * Scaled by the time factor: on a loaded machine an honest run must not hit it.
+ */
+const RUN_TIMEOUT_S = Math.ceil(60 * TIME_FACTOR);
 /** Lines of an unexpected failure's message quoted in the difference. */
 const MESSAGE_LINES = 12;
 
