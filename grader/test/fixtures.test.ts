@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { z } from 'zod';
 import { loadRubric, maxScore, rubricTests } from '../rubric';
 import { GradescopeResultsSchema, type GradescopeResults } from '../runner/results';
-import { GRADE, REPO, TSX, tempDir } from './cli-fixtures';
+import { forwardProgress, GRADE, REPO, TSX, tempDir } from './cli-fixtures';
 import { scaled, TIME_FACTOR } from '../../lab9/src/time-factor';
 
 const MANIFEST = join(REPO, 'fixtures', 'submissions.json');
@@ -90,7 +90,7 @@ describe('npm run grade on every fixture', () => {
     const paths = manifest.fixtures
       .map((f) => f.path)
       .filter((path) => !path.startsWith(`${FOLDER}/`));
-    const { stdout } = await promisify(execFile)(
+    const grading = promisify(execFile)(
       process.execPath,
       [
         TSX,
@@ -104,6 +104,8 @@ describe('npm run grade on every fixture', () => {
       ],
       { cwd: REPO, maxBuffer: 16 * 1024 * 1024 },
     );
+    forwardProgress('fixtures.test.ts', grading.child.stderr);
+    const { stdout } = await grading;
     table = stdout;
     const [header, ...rows] = readFileSync(join(out.path, 'grades.csv'), 'utf8')
       .trimEnd()

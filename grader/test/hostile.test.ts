@@ -27,7 +27,7 @@ import { detectCgroupLayout } from '../runner/cgroup';
 import { RUN_TAG_VARIABLE } from '../runner/child';
 import { LABELS, type LayerId } from '../runner/isolation';
 import { type GradescopeResults, GradescopeResultsSchema } from '../runner/results';
-import { GRADE, REPO, TSX, standInKitBase, tempDir } from './cli-fixtures';
+import { forwardProgress, GRADE, REPO, TSX, standInKitBase, tempDir } from './cli-fixtures';
 import { scaled, TIME_FACTOR } from '../../lab9/src/time-factor';
 
 const FIXTURES = join(REPO, 'fixtures', 'hostile');
@@ -208,10 +208,12 @@ beforeAll(async () => {
     join(REPO, 'solution'),
   ];
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, args, {
+    const grading = promisify(execFile)(process.execPath, args, {
       cwd: tmp.path,
       maxBuffer: 64 * 1024 * 1024,
     });
+    forwardProgress('hostile.test.ts', grading.child.stderr);
+    const { stdout, stderr } = await grading;
     cli = { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code?: number; stdout?: string; stderr?: string };
