@@ -11,4 +11,6 @@ module.exports = {
     '<rootDir>/grader/test/**/*.test.ts',
   ],
   testPathIgnorePatterns: ['/node_modules/', '/fixtures/submissions/', '/fixtures/hostile/'],
+  // Jest's default bound per test, scaled by the time factor (LAB9_TIME_FACTOR, README).
+  setupFilesAfterEnv: ['<rootDir>/lab9/test/helpers/jest-timeout.ts'],
 };

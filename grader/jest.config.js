@@ -9,7 +9,8 @@ module.exports = {
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },
   testMatch: ['<rootDir>/grader/suites/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/'],
-  // Each scenario bounds its own waits and fails with a message first; this is the backstop.
-  testTimeout: 10_000,
+  // Each scenario bounds its own waits and fails with a message first; the backstop is
+  // SCENARIO_MS, scaled by the time factor (LAB9_TIME_FACTOR), set there.
+  setupFilesAfterEnv: ['<rootDir>/grader/harness/jest-timeout.ts'],
   watchman: false,
 };

@@ -58,7 +58,13 @@ export class LeakError extends Error {
 const REPO_ROOT = join(__dirname, '..');
 const PRETTIER = join(REPO_ROOT, 'node_modules', 'prettier', 'bin', 'prettier.cjs');
 const DOCS = ['docs/handout.md', 'docs/protocol.md', 'docs/peer-api.md'];
-const CONFIGS = ['eslint.config.mjs', '.prettierrc.json', '.prettierignore', '.gitignore'];
+const CONFIGS = [
+  'eslint.config.mjs',
+  '.prettierrc.json',
+  '.prettierignore',
+  '.gitignore',
+  '.nvmrc',
+];
 /** Shipped with everything they import; an import of a secret file fails the export. */
 const REQUIRED_ROOTS = ['lab9', 'grader/harness', 'grader/selfcheck'];
 /** A relative module specifier: `from '…'`, `import '…'`, `require('…')`, `import('…')`. */
@@ -447,6 +453,8 @@ module.exports = {
 ${suites}
   ],
   reporters: ['default', '<rootDir>/grader/selfcheck/points-reporter.js'],
+  // Jest's default bound per test, scaled by LAB9_TIME_FACTOR on a slow machine (README).
+  setupFilesAfterEnv: ['<rootDir>/lab9/test/helpers/jest-timeout.ts'],
 };
 `;
 }

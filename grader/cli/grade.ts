@@ -18,6 +18,7 @@ import {
 import { availableParallelism } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { TIME_FACTOR, TIME_FACTOR_VARIABLE } from '../../lab9/src/time-factor';
 import { loadRubric, rubricTests } from '../rubric';
 import { killAllChildren } from '../runner/child';
 import { gradeSubmission, type SubmissionReport } from '../runner/grade-submission';
@@ -45,6 +46,7 @@ import { GRADEBOOK_FILE, GRADES_FILE, type GradeRow, readGradesCsv } from '../ru
 import { submissionFiles, writeGradeFiles, writeSubmissionReport } from '../runner/report';
 import { loadRoster, type Roster, unknownSubmissions } from '../runner/roster';
 import { prairieLearnResults } from '../runner/prairielearn';
+import { KNOWN_GOOD_PEER, runPreflight } from '../runner/preflight';
 import { gradeWithoutRuns } from '../runner/score';
 import {
   expandSubmissions,
@@ -63,6 +65,9 @@ const EXIT_USAGE = 2;
 
 /** Exit code of --check-isolation on a machine where --official would refuse. */
 const EXIT_NOT_OFFICIAL = 3;
+
+/** Exit code when the reference solution did not get full marks here: nothing was graded. */
+const EXIT_PREFLIGHT = 4;
 
 /** Detects the isolation layers (probing each) and prints them, as every grading starts. */
 async function checkIsolation(kitRoot: string): Promise<Isolation> {
@@ -99,6 +104,8 @@ interface Options {
   readonly prairielearn?: string;
   readonly roster?: string;
   readonly feedback: FeedbackMode;
+  /** false with --no-preflight. */
+  readonly preflight: boolean;
 }
 
 function positiveInt(name: string, max = Number.MAX_SAFE_INTEGER) {
@@ -206,6 +213,10 @@ export function buildProgram(): Command {
       ).conflicts('gradescope'),
     )
     .option(
+      '--no-preflight',
+      `do not grade ${KNOWN_GOOD_PEER} first (the grader's own tests; see Preflight below)`,
+    )
+    .option(
       '--keep-sandboxes',
       'leave the sandboxes in the temporary folder (debugging the grader)',
     )
@@ -264,9 +275,15 @@ also: an own uid per run (setpriv), kernel memory and task limits and kill (cgro
 network and mount namespaces and a seccomp filter (bubblewrap). --official refuses to grade
 without them; ${DISABLE_VARIABLE}=strong (or bwrap,uid,cgroups,permissions) turns them off.
 
+Preflight: before the batch, ${KNOWN_GOOD_PEER} is graded with the same limits, isolation and
+first seed. Below full marks the environment is at fault (an unsupported Node, a machine too
+loaded for the bounds: raise ${TIME_FACTOR_VARIABLE}); the run stops, naming it, and writes nothing.
+Without ${KNOWN_GOOD_PEER} (a Gradescope package) it is skipped with a warning.
+
 Exit code: 0 when grading ran, whatever the scores; 2 for a bad command line, a kit without
-grader/rubric.json, or --official where isolation layers are missing; with --check-isolation,
-0 if --official could grade on this machine and 3 if not.`;
+grader/rubric.json, or --official where isolation layers are missing; 4 when the preflight
+failed and nothing was graded; with --check-isolation, 0 if --official could grade on this
+machine and 3 if not.`;
 
 /**
  * --gradescope, --prairielearn: the one argument is one submission. A folder is graded as it is (one without a
@@ -428,10 +445,30 @@ export async function main(argv: readonly string[]): Promise<number> {
   process.once('SIGTERM', interrupted);
 
   const started = Date.now();
+  if (options.preflight) {
+    process.stderr.write(
+      `Preflight: grading ${KNOWN_GOOD_PEER}, which must get full marks here…\n`,
+    );
+    const preflight = await runPreflight(settings);
+    switch (preflight.kind) {
+      case 'failed':
+        process.stderr.write(preflight.message);
+        return EXIT_PREFLIGHT;
+      case 'skipped':
+        process.stderr.write(preflight.message);
+        break;
+      case 'passed':
+        process.stderr.write(
+          `Preflight passed: ${preflight.report.grade.score}/${preflight.report.grade.max} ` +
+            `in ${(preflight.report.durationMs / 1000).toFixed(1)} s\n`,
+        );
+    }
+  }
   process.stderr.write(
     `Grading ${submissions.length} submission${submissions.length === 1 ? '' : 's'} · ` +
       `${seeds.length} run${seeds.length === 1 ? '' : 's'} each · seed ${baseSeed} · ` +
-      `${options.jobs} at once · limits ${options.timeout} s, ${options.memory} MiB\n`,
+      `${options.jobs} at once · limits ${options.timeout} s, ${options.memory} MiB · ` +
+      `time factor ${TIME_FACTOR} (${TIME_FACTOR_VARIABLE})\n`,
   );
   const progress = createProgress(submissions.length * seeds.length, submissions.length);
   mkdirSync(outDir, { recursive: true });

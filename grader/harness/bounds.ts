@@ -1,26 +1,29 @@
 /**
  * Every bound the grader waits with, each with the reason for its value. They bound only the
  * failure path: a correct peer answers in milliseconds, so a bound is never what makes a test
- * pass. Above: world.ts and the clients, which turn a bound that ran out into a failure message.
+ * pass. Each is scaled by the kit's time factor (lab9/src/time-factor.ts, LAB9_TIME_FACTOR; the
+ * grader passes its own to every run). Above: world.ts and the clients, which turn a bound that
+ * ran out into a failure message.
  */
+import { scaled } from '../../lab9/src/time-factor';
 
 /** An answer a correct peer sends at once; generous because the grading machine may be busy. */
-export const ANSWER_MS = 3000;
+export const ANSWER_MS = scaled(3000);
 
 /** A whole download of a few hundred KiB, which a correct peer finishes in well under a second. */
-export const DOWNLOAD_MS = 6000;
+export const DOWNLOAD_MS = scaled(6000);
 
 /** A peer thread that cannot answer a ping this long after a failure is stuck in a loop. */
-export const FREEZE_PROBE_MS = 1000;
+export const FREEZE_PROBE_MS = scaled(1000);
 
 /** Starting the peer thread: loading the student's module and the kit, transpiled on the fly. */
-export const HOST_START_MS = 10_000;
+export const HOST_START_MS = scaled(10_000);
 
 /** Stopping a peer or closing a socket the harness opened; past this the peer thread is replaced. */
-export const TEARDOWN_MS = 2000;
+export const TEARDOWN_MS = scaled(2000);
 
 /**
  * Jest's bound on one scenario: above its longest failure path (a download's bound, then the
  * freeze probe), so the harness's message always wins; cleanup runs after it, in afterEach.
  */
-export const SCENARIO_MS = 10_000;
+export const SCENARIO_MS = scaled(10_000);

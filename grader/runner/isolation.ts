@@ -39,6 +39,7 @@ import {
   RUN_UID_BASE,
   RUN_UID_COUNT,
 } from './limits';
+import { permissionModel } from './node-flags';
 import { seccompProgram } from './seccomp';
 import { acquireUid } from './uid-pool';
 
@@ -93,7 +94,7 @@ export interface Isolation {
   readonly cgroups: CgroupLayout;
   /** The seccomp program's file (root-only), given to bwrap per run; null without seccomp. */
   readonly seccompFile: string | null;
-  /** `--experimental-permission` (Node 20) or `--permission` (Node 22+); null to run without. */
+  /** The running Node's switch of its permission model (node-flags.ts); null to run without. */
   readonly permissionFlag: string | null;
 }
 
@@ -208,18 +209,13 @@ export async function detectIsolation(options: DetectOptions): Promise<Isolation
   const root = linux && process.getuid?.() === 0;
   const notRoot = linux ? 'needs root' : `needs Linux (this is ${process.platform})`;
 
-  const permissionFlag = disabled.has('permissions')
-    ? null
-    : process.allowedNodeEnvironmentFlags.has('--permission')
-      ? '--permission'
-      : process.allowedNodeEnvironmentFlags.has('--experimental-permission')
-        ? '--experimental-permission'
-        : null;
+  const model = disabled.has('permissions') ? null : permissionModel();
+  const permissionFlag = model?.flag ?? null;
   const permissionDetail = disabled.has('permissions')
     ? off('permissions')
-    : permissionFlag === null
+    : model === null
       ? `Node ${process.version} has no permission model`
-      : `${permissionFlag}: no inspector, writes only to the run's temporary folders`;
+      : `${model.flag}: no inspector, writes only to the run's temporary folders`;
 
   let cgroups = NO_CGROUPS;
   let cgroupReason = disabled.has('cgroups') ? off('cgroups') : notRoot;

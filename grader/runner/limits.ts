@@ -1,11 +1,14 @@
 /**
  * Every limit and timeout of the grading runner, each with the reason for its value.
  * The CLI (grader/cli/grade.ts) exposes the per-run ones as options; the runner modules
- * (sandbox, child, channel, archive) import the rest from here and nowhere else.
+ * (sandbox, child, channel, archive) import the rest from here and nowhere else. The wall-clock
+ * ones are scaled by the kit's time factor (lab9/src/time-factor.ts: LAB9_TIME_FACTOR, or the
+ * machine's load), which every run also gets, so the harness's bounds inside scale alike.
  */
+import { scaled, TIME_FACTOR } from '../../lab9/src/time-factor';
 
 /** A correct solution passes every suite in about half a minute; 4× covers a slow machine. */
-export const DEFAULT_TIMEOUT_S = 120;
+export const DEFAULT_TIMEOUT_S = Math.ceil(120 * TIME_FACTOR);
 
 /** Resident memory of one submission's whole process tree (Jest, its worker, anything spawned). */
 export const DEFAULT_MEMORY_MIB = 2048;
@@ -38,7 +41,7 @@ export const PIPE_DRAIN_MS = 2_000;
 export const KILL_DEADLINE_MS = 5_000;
 
 /** The type check of one file: a few seconds normally; pathological types are cut here. */
-export const TYPECHECK_TIMEOUT_S = 90;
+export const TYPECHECK_TIMEOUT_S = Math.ceil(90 * TIME_FACTOR);
 
 /** tsc checking one file and the kit it imports needs a few hundred MiB. */
 export const TYPECHECK_MEMORY_MIB = 1536;
@@ -73,4 +76,4 @@ export const RUN_UID_BASE = 64_000;
 export const RUN_UID_COUNT = 1_000;
 
 /** One probe of an isolation layer at start (a sandboxed `node -e 0`): milliseconds normally. */
-export const PROBE_TIMEOUT_MS = 15_000;
+export const PROBE_TIMEOUT_MS = scaled(15_000);

@@ -10,11 +10,13 @@
 import { realpathSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
+import { TIME_FACTOR, TIME_FACTOR_VARIABLE } from '../../lab9/src/time-factor';
 import { CANARY_SETUP, checkCanaries } from './canary';
 import { type ChannelReading, type ChannelRecord, newChannelKey, readChannel } from './channel';
 import { type ChildLimits, type ChildResult, runChild } from './child';
 import { confine, type Isolation } from './isolation';
 import { JEST_WORKERS } from './limits';
+import { permissionFlags, quietPermissionFlags } from './node-flags';
 import { type Sandbox, withoutSandboxPath } from './sandbox';
 
 /** The reporter, from the kit's own tree (this folder), never from a sandbox. */
@@ -96,21 +98,20 @@ function runConfig(sandbox: Sandbox, limits: ChildLimits): string {
  * Node's own flags for the Jest process: with the permission model, no inspector (a student
  * thread could otherwise debug the reporter's thread and read the key) and no writes outside
  * the run's folders. Addons stay allowed: Jest's resolver is one; in the mount namespace every
- * folder the run can write is noexec, so no addon of the student's can be loaded.
+ * folder the run can write is noexec, so no addon of the student's can be loaded. Sockets are
+ * allowed (the suites talk to the peer over loopback); the network namespace confines them.
  */
 function nodeFlags(isolation: Isolation, sandbox: Sandbox): string[] {
   if (isolation.permissionFlag === null) return [];
-  return [
-    isolation.permissionFlag,
-    '--allow-fs-read=*',
-    `--allow-fs-write=${sandbox.tmp}`,
-    `--allow-fs-write=${sandbox.cache}`,
-    '--allow-worker',
-    '--allow-child-process',
-    '--allow-addons',
-    '--disable-warning=ExperimentalWarning',
-    '--disable-warning=SecurityWarning',
-  ];
+  const flags = permissionFlags({
+    read: ['*'],
+    write: [sandbox.tmp, sandbox.cache],
+    worker: true,
+    childProcess: true,
+    addons: true,
+    net: true,
+  });
+  return flags === null ? [] : [...flags, ...quietPermissionFlags()];
 }
 
 export async function runJest(options: JestRunOptions): Promise<JestRun> {
@@ -156,6 +157,8 @@ export async function runJest(options: JestRunOptions): Promise<JestRun> {
       FORCE_COLOR: '0',
       NO_COLOR: '1',
       LAB9_SEED: String(options.seed),
+      // The grader's own factor: inside the sandbox there is no /proc to read the load from.
+      [TIME_FACTOR_VARIABLE]: String(TIME_FACTOR),
       NODE_OPTIONS: [
         `--max-old-space-size=${options.heapMib}`,
         ...(options.isolation.bwrap === null ? [] : [`--require=${JSON.stringify(NO_PROC_SHIM)}`]),

@@ -6,10 +6,11 @@
 import { join } from 'node:path';
 import { type ChannelRecord, newChannelKey, readChannel, signRecord } from '../runner/channel';
 import { runChild } from '../runner/child';
+import { scaled } from '../../lab9/src/time-factor';
 
 const REPORTER = join(__dirname, '..', 'runner', 'channel-reporter.js');
 const LIMITS = {
-  timeoutMs: 30_000,
+  timeoutMs: scaled(30_000),
   memoryBytes: 1024 * 1024 * 1024,
   outputKeepBytes: 64 * 1024,
   outputFloodBytes: 1024 * 1024,

@@ -7,9 +7,10 @@
 import { runChild, type ChildLimits } from '../runner/child';
 import { OutputCap } from '../runner/output-cap';
 import { isDead, parseStat } from '../runner/process-tree';
+import { scaled } from '../../lab9/src/time-factor';
 
 const GENEROUS: ChildLimits = {
-  timeoutMs: 60_000,
+  timeoutMs: scaled(60_000),
   memoryBytes: 2048 * 1024 * 1024,
   outputKeepBytes: 64 * 1024,
   outputFloodBytes: 1024 * 1024,

@@ -129,3 +129,21 @@ export function standInKitBase(kit: string): void {
   symlinkSync(join(REPO, 'node_modules'), join(kit, 'node_modules'), 'dir');
   mkdirSync(join(kit, 'grader', 'suites'));
 }
+
+/**
+ * Echoes the grading CLI's progress lines (`[3/14] name: 92/100 ok (31.0 s)`, the preflight's)
+ * from `stream` to this process's stderr as they come, so a long test shows it is moving.
+ */
+export function forwardProgress(label: string, stream: NodeJS.ReadableStream | null): void {
+  let pending = '';
+  stream?.on('data', (chunk: Buffer | string) => {
+    pending += chunk.toString();
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) {
+      if (/^(\[\d+\/\d+\] |Preflight|Grading )/.test(line)) {
+        process.stderr.write(`  ${label}: ${line}\n`);
+      }
+    }
+  });
+}

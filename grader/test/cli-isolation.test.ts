@@ -22,9 +22,10 @@ import {
 import { isDead } from '../runner/process-tree';
 import { DENIED_SYSCALLS, ptraceNumber, seccompProgram } from '../runner/seccomp';
 import { REPO, tempDir } from './cli-fixtures';
+import { scaled } from '../../lab9/src/time-factor';
 
 const LIMITS = {
-  timeoutMs: 30_000,
+  timeoutMs: scaled(30_000),
   memoryBytes: 1024 * 1024 * 1024,
   outputKeepBytes: 64 * 1024,
   outputFloodBytes: 1024 * 1024,
@@ -33,7 +34,7 @@ const LIMITS = {
 let isolation: Isolation;
 beforeAll(async () => {
   isolation = await detectIsolation({ readPaths: [join(REPO, 'node_modules')] });
-}, 60_000);
+}, scaled(60_000));
 
 function layer(id: LayerId): boolean {
   return isolation.layers.find((l) => l.id === id)?.on === true;
@@ -87,7 +88,12 @@ function processesOf(uid: number | null): number[] {
 }
 
 /** `test`, or `test.skip` naming why, when a layer is off here (decided once detection ran). */
-function withLayers(ids: LayerId[], name: string, body: () => Promise<void>, timeout = 60_000) {
+function withLayers(
+  ids: LayerId[],
+  name: string,
+  body: () => Promise<void>,
+  timeout = scaled(60_000),
+) {
   test(
     name,
     async () => {
@@ -121,33 +127,41 @@ describe('the layers found on this machine', () => {
     );
   });
 
-  test(`${'LAB9_GRADE_DISABLE'}=strong turns every strong layer off and says so`, async () => {
-    const weak = await detectIsolation({ readPaths: [], disable: 'strong' });
-    expect(missingForOfficial(weak).map((l) => l.id)).toEqual(STRONG_LAYERS);
-    for (const off of missingForOfficial(weak)) expect(off.detail).toMatch(/LAB9_GRADE_DISABLE/);
-    const noBwrap = await detectIsolation({ readPaths: [], disable: 'bwrap' });
-    expect(noBwrap.bwrap).toBeNull();
-    expect(missingForOfficial(noBwrap).map((l) => l.id)).toEqual(
-      expect.arrayContaining(['pid-namespace', 'net-namespace', 'mount-namespace', 'seccomp']),
-    );
-  }, 60_000);
-
-  test('--official refuses to grade without the strong layers, naming what is missing', async () => {
-    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    const previous = process.env.LAB9_GRADE_DISABLE;
-    process.env.LAB9_GRADE_DISABLE = 'bwrap';
-    try {
-      expect(await main(['--official', join(REPO, 'solution')])).toBe(2);
-      const written = stderr.mock.calls.map(([chunk]) => String(chunk)).join('');
-      expect(written).toMatch(
-        /error: --official needs every isolation layer; missing: .*pid namespace/,
+  test(
+    `${'LAB9_GRADE_DISABLE'}=strong turns every strong layer off and says so`,
+    async () => {
+      const weak = await detectIsolation({ readPaths: [], disable: 'strong' });
+      expect(missingForOfficial(weak).map((l) => l.id)).toEqual(STRONG_LAYERS);
+      for (const off of missingForOfficial(weak)) expect(off.detail).toMatch(/LAB9_GRADE_DISABLE/);
+      const noBwrap = await detectIsolation({ readPaths: [], disable: 'bwrap' });
+      expect(noBwrap.bwrap).toBeNull();
+      expect(missingForOfficial(noBwrap).map((l) => l.id)).toEqual(
+        expect.arrayContaining(['pid-namespace', 'net-namespace', 'mount-namespace', 'seccomp']),
       );
-    } finally {
-      if (previous === undefined) delete process.env.LAB9_GRADE_DISABLE;
-      else process.env.LAB9_GRADE_DISABLE = previous;
-      stderr.mockRestore();
-    }
-  }, 60_000);
+    },
+    scaled(60_000),
+  );
+
+  test(
+    '--official refuses to grade without the strong layers, naming what is missing',
+    async () => {
+      const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+      const previous = process.env.LAB9_GRADE_DISABLE;
+      process.env.LAB9_GRADE_DISABLE = 'bwrap';
+      try {
+        expect(await main(['--official', join(REPO, 'solution')])).toBe(2);
+        const written = stderr.mock.calls.map(([chunk]) => String(chunk)).join('');
+        expect(written).toMatch(
+          /error: --official needs every isolation layer; missing: .*pid namespace/,
+        );
+      } finally {
+        if (previous === undefined) delete process.env.LAB9_GRADE_DISABLE;
+        else process.env.LAB9_GRADE_DISABLE = previous;
+        stderr.mockRestore();
+      }
+    },
+    scaled(60_000),
+  );
 });
 
 describe('inside a confined run', () => {

@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { main } from '../cli/grade';
 import { GradescopeResultsSchema } from '../runner/results';
 import { GRADE, REPO, TSX, makeZip, standInKitBase, tempDir } from './cli-fixtures';
+import { scaled } from '../../lab9/src/time-factor';
 
 const HAS_RUBRIC = existsSync(join(REPO, 'grader', 'rubric.json'));
 
@@ -135,101 +136,107 @@ describe('npm run grade', () => {
     }
   });
 
-  test('grades the solution, the template, a zip and a file that does not compile on a stand-in kit', async () => {
-    const kit = join(tmp.path, 'kit');
-    standInKit(kit);
-    const subs = join(tmp.path, 'subs');
-    mkdirSync(subs);
-    const solution = readFileSync(join(REPO, 'solution', 'peer.ts'), 'utf8');
-    writeFileSync(
-      join(subs, 'zipped.zip'),
-      makeZip([{ path: 'lab9-zed/' }, { path: 'lab9-zed/peer.ts', data: solution }]),
-    );
-    mkdirSync(join(subs, 'broken'));
-    writeFileSync(join(subs, 'broken', 'peer.ts'), "export const x: number = 'one';\n");
+  test(
+    'grades the solution, the template, a zip and a file that does not compile on a stand-in kit',
+    async () => {
+      const kit = join(tmp.path, 'kit');
+      standInKit(kit);
+      const subs = join(tmp.path, 'subs');
+      mkdirSync(subs);
+      const solution = readFileSync(join(REPO, 'solution', 'peer.ts'), 'utf8');
+      writeFileSync(
+        join(subs, 'zipped.zip'),
+        makeZip([{ path: 'lab9-zed/' }, { path: 'lab9-zed/peer.ts', data: solution }]),
+      );
+      mkdirSync(join(subs, 'broken'));
+      writeFileSync(join(subs, 'broken', 'peer.ts'), "export const x: number = 'one';\n");
 
-    const out = join(tmp.path, 'out');
-    const result = await grade([
-      '--kit',
-      kit,
-      '--out',
-      out,
-      '--seed',
-      '41',
-      join(REPO, 'solution'),
-      join(REPO, 'lab9'),
-      subs,
-    ]);
-    expect(result.stderr).toMatch(/Grading 4 submissions · 1 run each · seed 41/);
-    expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^solution +4 +4 +ok +–$/m);
-    expect(result.stdout).toMatch(/^lab9 +1 +4 +ok +routing\.unknown-swarm$/m);
-    expect(result.stdout).toMatch(/^broken +0 +4 +compile-error +none ran/m);
-    expect(result.stdout).toMatch(/^zipped +4 +4 +ok +–$/m);
+      const out = join(tmp.path, 'out');
+      const result = await grade([
+        '--kit',
+        kit,
+        '--out',
+        out,
+        '--seed',
+        '41',
+        join(REPO, 'solution'),
+        join(REPO, 'lab9'),
+        subs,
+      ]);
+      expect(result.stderr).toMatch(/Grading 4 submissions · 1 run each · seed 41/);
+      // A kit without solution/ (like a Gradescope package) has nothing known-good to grade first.
+      expect(result.stderr).toContain('warning: NO PREFLIGHT: solution/peer.ts is not in this kit');
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(/^solution +4 +4 +ok +–$/m);
+      expect(result.stdout).toMatch(/^lab9 +1 +4 +ok +routing\.unknown-swarm$/m);
+      expect(result.stdout).toMatch(/^broken +0 +4 +compile-error +none ran/m);
+      expect(result.stdout).toMatch(/^zipped +4 +4 +ok +–$/m);
 
-    expect(readFileSync(join(out, 'grades.csv'), 'utf8')).toBe(
-      [
-        'submission,score,max,status,student_id,email,routing.unknown-swarm,seed.given',
-        'solution,4,4,ok,,,3,1',
-        'lab9,1,4,ok,,,0,1',
-        'broken,0,4,compile-error,,,0,0',
-        'zipped,4,4,ok,,,3,1',
-        '',
-      ].join('\n'),
-    );
-    expect(result.stdout).toContain('Summary of out/grades.csv: 4 submissions');
-    expect(result.stdout).toMatch(/status +ok 3 · compile-error 1/);
-    expect(result.stdout).toMatch(/total +mean 2\.3 · median 2\.5 · of 4, over 4 scored/);
-    const template = readFileSync(join(out, 'lab9', 'feedback.md'), 'utf8');
-    expect(template).toContain('Peer.routePiece (9B)');
-    expect(template).toContain('this is your TODO in lab9/src/peer/peer.ts');
-    expect(readFileSync(join(out, 'broken', 'feedback.md'), 'utf8')).toContain(
-      "peer.ts:1:14 - error TS2322: Type 'string' is not assignable to type 'number'.",
-    );
-    for (const name of ['solution', 'lab9', 'broken', 'zipped']) {
-      const json: unknown = JSON.parse(readFileSync(join(out, name, 'results.json'), 'utf8'));
-      expect(GradescopeResultsSchema.safeParse(json).success).toBe(true);
-    }
+      expect(readFileSync(join(out, 'grades.csv'), 'utf8')).toBe(
+        [
+          'submission,score,max,status,student_id,email,routing.unknown-swarm,seed.given',
+          'solution,4,4,ok,,,3,1',
+          'lab9,1,4,ok,,,0,1',
+          'broken,0,4,compile-error,,,0,0',
+          'zipped,4,4,ok,,,3,1',
+          '',
+        ].join('\n'),
+      );
+      expect(result.stdout).toContain('Summary of out/grades.csv: 4 submissions');
+      expect(result.stdout).toMatch(/status +ok 3 · compile-error 1/);
+      expect(result.stdout).toMatch(/total +mean 2\.3 · median 2\.5 · of 4, over 4 scored/);
+      const template = readFileSync(join(out, 'lab9', 'feedback.md'), 'utf8');
+      expect(template).toContain('Peer.routePiece (9B)');
+      expect(template).toContain('this is your TODO in lab9/src/peer/peer.ts');
+      expect(readFileSync(join(out, 'broken', 'feedback.md'), 'utf8')).toContain(
+        "peer.ts:1:14 - error TS2322: Type 'string' is not assignable to type 'number'.",
+      );
+      for (const name of ['solution', 'lab9', 'broken', 'zipped']) {
+        const json: unknown = JSON.parse(readFileSync(join(out, name, 'results.json'), 'utf8'));
+        expect(GradescopeResultsSchema.safeParse(json).success).toBe(true);
+      }
 
-    // The student fixes broken/peer.ts; regrading it alone, with the roster, keeps every row.
-    writeFileSync(join(subs, 'broken', 'peer.ts'), solution);
-    const roster = join(tmp.path, 'roster.csv');
-    writeFileSync(
-      roster,
-      [
-        'submission,student_id,email',
-        'solution,s1,s1@uni.example',
-        'lab9,s2,s2@uni.example',
-        'broken,s3,s3@uni.example',
-        'zipped,s4,s4@uni.example',
-        'absent,s5,s5@uni.example',
-        '',
-      ].join('\n'),
-    );
-    const regrade = await grade([
-      '--kit',
-      kit,
-      '--out',
-      out,
-      '--seed',
-      '41',
-      '--roster',
-      roster,
-      join(subs, 'broken'),
-    ]);
-    expect(regrade.code === 0 ? '' : regrade.stderr).toBe('');
-    expect(regrade.stdout).toContain('Wrote out/grades.csv (1 row updated, 0 added, 3 kept)');
-    expect(readFileSync(join(out, 'grades.csv'), 'utf8').split('\n').slice(1, 5)).toEqual([
-      'solution,4,4,ok,s1,s1@uni.example,3,1',
-      'lab9,1,4,ok,s2,s2@uni.example,0,1',
-      'broken,4,4,ok,s3,s3@uni.example,3,1',
-      'zipped,4,4,ok,s4,s4@uni.example,3,1',
-    ]);
-    expect(readFileSync(join(out, 'gradebook.csv'), 'utf8')).toBe(
-      'student_id,total,status\ns1,4,ok\ns2,1,ok\ns3,4,ok\ns4,4,ok\ns5,,missing\n',
-    );
-    expect(regrade.stdout).toMatch(/missing +1 on the roster with no submission graded: absent/);
-  }, 240_000);
+      // The student fixes broken/peer.ts; regrading it alone, with the roster, keeps every row.
+      writeFileSync(join(subs, 'broken', 'peer.ts'), solution);
+      const roster = join(tmp.path, 'roster.csv');
+      writeFileSync(
+        roster,
+        [
+          'submission,student_id,email',
+          'solution,s1,s1@uni.example',
+          'lab9,s2,s2@uni.example',
+          'broken,s3,s3@uni.example',
+          'zipped,s4,s4@uni.example',
+          'absent,s5,s5@uni.example',
+          '',
+        ].join('\n'),
+      );
+      const regrade = await grade([
+        '--kit',
+        kit,
+        '--out',
+        out,
+        '--seed',
+        '41',
+        '--roster',
+        roster,
+        join(subs, 'broken'),
+      ]);
+      expect(regrade.code === 0 ? '' : regrade.stderr).toBe('');
+      expect(regrade.stdout).toContain('Wrote out/grades.csv (1 row updated, 0 added, 3 kept)');
+      expect(readFileSync(join(out, 'grades.csv'), 'utf8').split('\n').slice(1, 5)).toEqual([
+        'solution,4,4,ok,s1,s1@uni.example,3,1',
+        'lab9,1,4,ok,s2,s2@uni.example,0,1',
+        'broken,4,4,ok,s3,s3@uni.example,3,1',
+        'zipped,4,4,ok,s4,s4@uni.example,3,1',
+      ]);
+      expect(readFileSync(join(out, 'gradebook.csv'), 'utf8')).toBe(
+        'student_id,total,status\ns1,4,ok\ns2,1,ok\ns3,4,ok\ns4,4,ok\ns5,,missing\n',
+      );
+      expect(regrade.stdout).toMatch(/missing +1 on the roster with no submission graded: absent/);
+    },
+    scaled(240_000),
+  );
 
   (HAS_RUBRIC ? test : test.skip)(
     HAS_RUBRIC
@@ -253,6 +260,6 @@ describe('npm run grade', () => {
       );
       expect(feedback).not.toContain('isolation');
     },
-    600_000,
+    scaled(600_000),
   );
 });

@@ -35,9 +35,10 @@ import { HIDDEN_UNTIL_DEADLINE } from '../runner/feedback';
 import { loadRubric, maxScore, rubricTests } from '../rubric';
 import { GRADESCOPE_VISIBILITY, GradescopeResultsSchema, testNumbers } from '../runner/results';
 import { REPO, tempDir } from './cli-fixtures';
+import { scaled } from '../../lab9/src/time-factor';
 
 /** Two gradings of the real suites side by side, on a busy machine. */
-const GRADING_MS = 180_000;
+const GRADING_MS = scaled(180_000);
 
 /** Unpacks `zip` into `dest` as Gradescope does; returns each entry's Unix permission bits. */
 async function unzip(zip: string, dest: string): Promise<Map<string, number>> {

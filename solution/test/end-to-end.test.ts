@@ -17,6 +17,7 @@ import { bounded } from '../../lab9/test/helpers/events';
 import { describeFile, holdPieces } from '../../lab9/test/helpers/stores';
 import { tempDir } from '../../lab9/test/helpers/temp-dir';
 import { Peer } from '../peer';
+import { scaled } from '../../lab9/src/time-factor';
 
 const defer = useCleanup();
 
@@ -108,7 +109,7 @@ describe('end to end', () => {
         });
         firstRejection.catch(() => {}); // only the race below reports it
         const downloads = Promise.all(SWARMS.map((swarmId) => downloader.download(swarmId)));
-        return bounded(Promise.race([downloads, firstRejection]), what, 15_000);
+        return bounded(Promise.race([downloads, firstRejection]), what, scaled(15_000));
       };
 
       // Seeder-1 holds pieces i % 3 != 2 and all of train.csv; seeder-2 holds i % 3 != 0 and no
@@ -163,6 +164,6 @@ describe('end to end', () => {
         expect(summary.piecesFrom['seeder-1']).toBeUndefined();
       }
     },
-    30_000,
+    scaled(30_000),
   );
 });

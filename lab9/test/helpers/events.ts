@@ -4,9 +4,10 @@
  * then names what did not happen instead of jest's bare "exceeded timeout".
  */
 import type { EventEmitter } from 'node:events';
+import { scaled } from '../../src/time-factor';
 
-/** How long a step of a test may take before it is reported as never happening. */
-export const STEP_MS = 5_000;
+/** How long a step of a test may take before it is reported as never happening (scaled). */
+export const STEP_MS = scaled(5_000);
 
 /** Resolves with `promise`, or rejects after `ms` with "`what` did not happen within ...". */
 export function bounded<T>(promise: Promise<T>, what: string, ms = STEP_MS): Promise<T> {
