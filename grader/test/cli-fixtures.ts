@@ -8,6 +8,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32, gzipSync } from 'node:zlib';
+import type { RubricTest } from '../rubric';
 
 export const REPO = join(__dirname, '..', '..');
 /** Runs the grading CLI the way `npm run grade` does: `node TSX GRADE ...`. */
@@ -147,3 +148,23 @@ export function forwardProgress(label: string, stream: NodeJS.ReadableStream | n
     }
   });
 }
+
+/** A two-test rubric for the report writers' tests: one public 9A test, one hidden 9B test. */
+export const TWO_TESTS: readonly RubricTest[] = [
+  {
+    id: 'a.one',
+    name: 'a one',
+    points: 2,
+    part: '9A',
+    file: 'grader/suites/a.test.ts',
+    visibility: 'visible',
+  },
+  {
+    id: 'b.one',
+    name: 'b one',
+    points: 3,
+    part: '9B',
+    file: 'grader/suites/b.test.ts',
+    visibility: 'hidden',
+  },
+];

@@ -8,32 +8,14 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { classStats, renderSummary } from '../cli/summary';
-import type { RubricTest } from '../rubric';
 import type { SubmissionReport } from '../runner/grade-submission';
 import { GradesFileError, readGradesCsv } from '../runner/grades';
 import { writeGradeFiles } from '../runner/report';
 import { parseRoster, RosterError, unknownSubmissions } from '../runner/roster';
 import { gradeWithoutRuns, type Grade } from '../runner/score';
-import { tempDir } from './cli-fixtures';
+import { tempDir, TWO_TESTS } from './cli-fixtures';
 
-const TESTS: RubricTest[] = [
-  {
-    id: 'a.one',
-    name: 'a one',
-    points: 2,
-    part: '9A',
-    file: 'grader/suites/a.test.ts',
-    visibility: 'visible',
-  },
-  {
-    id: 'b.one',
-    name: 'b one',
-    points: 3,
-    part: '9B',
-    file: 'grader/suites/b.test.ts',
-    visibility: 'hidden',
-  },
-];
+const TESTS = TWO_TESTS;
 
 /** A graded report whose tests scored `points` (in TESTS order), or a status without runs. */
 function report(name: string, points: readonly number[] | 'needs-review'): SubmissionReport {

@@ -16,25 +16,9 @@ import { instructorLog } from '../runner/report';
 import { PrairieLearnResultsSchema, prairieLearnResults } from '../runner/prairielearn';
 import { GradescopeResultsSchema, gradescopeResults, testNumbers } from '../runner/results';
 import { gradeRuns, gradeWithoutRuns } from '../runner/score';
+import { TWO_TESTS } from './cli-fixtures';
 
-const TESTS: RubricTest[] = [
-  {
-    id: 'a.one',
-    name: 'a one',
-    points: 2,
-    part: '9A',
-    file: 'grader/suites/a.test.ts',
-    visibility: 'visible',
-  },
-  {
-    id: 'b.one',
-    name: 'b one',
-    points: 3,
-    part: '9B',
-    file: 'grader/suites/b.test.ts',
-    visibility: 'hidden',
-  },
-];
+const TESTS = TWO_TESTS;
 
 function report(
   name: string,
