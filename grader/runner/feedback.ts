@@ -3,6 +3,7 @@
  * the score, how the run ended, compiler messages if it did not compile, then every test with
  * its points and, for a failure, the suite's teaching message. report.ts writes it.
  */
+import { markdownFence, markdownInline } from '../harness/untrusted-text';
 import type { SubmissionReport } from './grade-submission';
 import { LABELS } from './isolation';
 import type { SubmissionStatus, TestGrade } from './score';
@@ -22,11 +23,9 @@ const STATUS_TEXT: Record<SubmissionStatus, string> = {
     'needs review: some results could not be trusted; the score is withheld until a person checks them',
 };
 
-/** A fence longer than any backtick run in `text`, so a message cannot close its block. */
+/** Escaped, capped and fenced longer than any backtick run inside (untrusted-text.ts). */
 function fenced(text: string): string {
-  const longest = Math.max(2, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
-  const fence = '`'.repeat(longest + 1);
-  return `${fence}text\n${text}\n${fence}`;
+  return markdownFence(text, 16 * 1024, MAX_MESSAGE_LINES + 1);
 }
 
 function shortened(message: string): string {
@@ -68,14 +67,19 @@ export function renderFeedback(report: SubmissionReport, lab: string): string {
       report.importsRewritten > 0
         ? ` (${report.importsRewritten} import${report.importsRewritten === 1 ? '' : 's'} of \`lab9/src/\` rewritten to sit at lab9/src/peer/peer.ts)`
         : '';
-    out.push(`- Graded file: \`${report.peerPath}\`${rewritten}`);
+    out.push(`- Graded file: ${markdownInline(report.peerPath)}${rewritten}`);
   }
   for (const [index, run] of grade.runs.entries()) {
     const label = grade.runs.length > 1 ? `Run ${index + 1} of ${grade.runs.length}` : 'Run';
-    out.push(`- ${label}, seed ${run.seed}: ${run.outcome}, ${run.reason}`);
+    out.push(`- ${label}, seed ${run.seed}: ${run.outcome}, ${markdownInline(run.reason)}`);
   }
   if (grade.status !== 'ok' && grade.reasons.length > 0) {
-    out.push('', '## Why the outcome is not "ok"', '', ...grade.reasons.map((r) => `- ${r}`));
+    out.push(
+      '',
+      '## Why the outcome is not "ok"',
+      '',
+      ...grade.reasons.map((r) => `- ${markdownInline(r)}`),
+    );
   }
   if (report.compileErrors.length > 0) {
     out.push('', '## Compiler messages', '', fenced(report.compileErrors.join('\n')));

@@ -8,12 +8,19 @@
  * Above: report.ts writes it; below: score.ts's Grade.
  */
 import { z } from 'zod';
+import { quoteBlock, quoteInline } from '../harness/untrusted-text';
 import type { RubricTest } from '../rubric';
 import type { SubmissionReport } from './grade-submission';
 import { LABELS } from './isolation';
 
 /** Per-test output is a failure message, not a log: Gradescope pages get slow past this. */
 const MAX_TEST_OUTPUT_CHARS = 8 * 1024;
+
+/** Lines of one test's output; a failure message is a screenful. */
+const MAX_TEST_OUTPUT_LINES = 120;
+
+/** Compiler messages quoted in `output`; the rest are in feedback.md's count. */
+const MAX_COMPILE_LINES = 40;
 
 export const GRADESCOPE_VISIBILITY = {
   visible: 'visible',
@@ -68,27 +75,30 @@ export const GradescopeResultsSchema = z
 
 export type GradescopeResults = z.infer<typeof GradescopeResultsSchema>;
 
+/** A failure message may quote the student's code: escaped and capped (untrusted-text.ts). */
 function capped(text: string): string {
-  return text.length > MAX_TEST_OUTPUT_CHARS
-    ? `${text.slice(0, MAX_TEST_OUTPUT_CHARS)}\n… [cut at ${MAX_TEST_OUTPUT_CHARS} characters]`
-    : text;
+  return quoteBlock(text, MAX_TEST_OUTPUT_CHARS, MAX_TEST_OUTPUT_LINES);
 }
 
 /** The top-level `output`: how grading went, in a few lines. */
 export function summaryText(report: SubmissionReport): string {
   const { grade } = report;
   const lines = [`${report.submission.name}: ${grade.score}/${grade.max} · ${grade.status}`];
-  if (report.peerPath !== null) lines.push(`Graded file: ${report.peerPath}`);
+  // Paths, reasons and compiler messages can quote the submission: one safe line each.
+  if (report.peerPath !== null) lines.push(`Graded file: ${quoteInline(report.peerPath)}`);
   for (const [index, run] of grade.runs.entries()) {
     const label = grade.runs.length > 1 ? `Run ${index + 1}` : 'Run';
-    lines.push(`${label} (seed ${run.seed}): ${run.outcome}, ${run.reason}`);
+    lines.push(`${label} (seed ${run.seed}): ${run.outcome}, ${quoteInline(run.reason)}`);
   }
   if (report.compileErrors.length > 0) {
-    lines.push('', 'peer.ts does not compile, so no test ran:', ...report.compileErrors);
+    const shown = report.compileErrors.slice(0, MAX_COMPILE_LINES).map((m) => quoteInline(m));
+    const more = report.compileErrors.length - shown.length;
+    lines.push('', 'peer.ts does not compile, so no test ran:', ...shown);
+    if (more > 0) lines.push(`(${more} more compiler messages)`);
   }
   if (grade.status === 'needs-review' || grade.status === 'invalid') {
     lines.push('', `${grade.status === 'invalid' ? 'Not graded' : 'Needs review'}:`);
-    lines.push(...grade.reasons.map((reason) => `- ${reason}`));
+    lines.push(...grade.reasons.map((reason) => `- ${quoteInline(reason)}`));
   }
   if (grade.withheld !== null) {
     lines.push(
