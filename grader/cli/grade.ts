@@ -35,12 +35,8 @@ import {
 } from '../runner/limits';
 import { submissionFiles, writeGradesCsv, writeSubmissionReport } from '../runner/report';
 import { gradeWithoutRuns } from '../runner/score';
-import {
-  expandSubmissions,
-  type Submission,
-  submissionName,
-  UsageError,
-} from '../runner/submission';
+import { uniqueNames } from '../runner/output-names';
+import { expandSubmissions, type Submission, UsageError } from '../runner/submission';
 import { createProgress } from './progress';
 import { renderTable } from './table';
 
@@ -235,7 +231,8 @@ function oneSubmission(args: readonly string[]): Submission {
   }
   const path = resolve(arg);
   if (existsSync(path) && statSync(path).isDirectory()) {
-    return { name: submissionName(path), path, kind: 'folder' };
+    const [name = 'submission'] = uniqueNames([{ path, kind: 'folder' }]);
+    return { name, path, kind: 'folder' };
   }
   const [submission] = expandSubmissions([arg]);
   if (submission === undefined) throw new UsageError(`${arg} holds no submission`);
