@@ -26,7 +26,10 @@ import {
 import { CANARY_SETUP } from '../runner/canary';
 import { CHANNEL_REPORTER } from '../runner/run-jest';
 import {
+  DEFAULT_CPUS,
   DEFAULT_MEMORY_MIB,
+  MAX_CPUS,
+  MIN_CPUS,
   DEFAULT_OUTPUT_KEEP_BYTES,
   DEFAULT_TIMEOUT_S,
   heapLimitMib,
@@ -49,7 +52,7 @@ const EXIT_USAGE = 2;
 const EXIT_NOT_OFFICIAL = 3;
 
 /** Detects the isolation layers (probing each) and prints them, as every grading starts. */
-async function checkIsolation(kitRoot: string): Promise<Isolation> {
+async function checkIsolation(kitRoot: string, cpus: number): Promise<Isolation> {
   // What a run reads from outside its sandbox: node_modules where they really are (the kit
   // folder itself may not be readable by a run's uid, and a run never reads it).
   const modules = join(kitRoot, 'node_modules');
@@ -60,6 +63,7 @@ async function checkIsolation(kitRoot: string): Promise<Isolation> {
       CHANNEL_REPORTER,
       CANARY_SETUP,
     ],
+    cpus,
   });
   const lines = describeLayers(isolation).map((line) => `  ${line}\n`);
   process.stderr.write(`Isolation (checked at start):\n${lines.join('')}`);
@@ -71,6 +75,7 @@ interface Options {
   readonly jobs: number;
   readonly timeout: number;
   readonly memory: number;
+  readonly cpus: number;
   readonly maxOutput: number;
   readonly repeat: number;
   readonly seed?: number;
@@ -90,6 +95,15 @@ function positiveInt(name: string, max = Number.MAX_SAFE_INTEGER) {
     }
     return parsed;
   };
+}
+
+/** A CPU count: 0.5 is half of one core's time. */
+function cpuCount(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed < MIN_CPUS || parsed > MAX_CPUS) {
+    throw new InvalidArgumentError(`--cpus must be a number from ${MIN_CPUS} to ${MAX_CPUS}.`);
+  }
+  return parsed;
 }
 
 function layerList(value: string): LayerId[] {
@@ -142,6 +156,13 @@ export function buildProgram(): Command {
       'resident memory limit of one run, all its processes together',
       positiveInt('--memory'),
       DEFAULT_MEMORY_MIB,
+    )
+    .option(
+      '--cpus <n>',
+      'CPU time of one run, all its processes together, in CPUs (0.5 = half a core); ' +
+        'kernel-enforced where cgroups offer a cpu controller',
+      cpuCount,
+      DEFAULT_CPUS,
     )
     .option(
       '--max-output <KiB>',
@@ -212,7 +233,7 @@ changed between runs are listed (usually a race in the student's code).
 Isolation: the layers this machine offers are checked at start and printed; every result says
 which were on. Everywhere: a fresh sandbox per run, a wall-clock limit and a kill of the whole
 process tree, an output cap, a signed results channel and a must-fail canary. On Linux as root,
-also: an own uid per run (setpriv), kernel memory and task limits and kill (cgroups), pid,
+also: an own uid per run (setpriv), kernel memory, task and CPU (--cpus) limits and kill (cgroups), pid,
 network and mount namespaces and a seccomp filter (bubblewrap). --official refuses to grade
 without them; ${DISABLE_VARIABLE}=strong (or bwrap,uid,cgroups,permissions) turns them off.
 
@@ -270,7 +291,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const kitRoot = resolve(options.kit ?? KIT_ROOT);
   const outDir = resolve(options.out);
   if (options.checkIsolation === true) {
-    const isolation = await checkIsolation(kitRoot);
+    const isolation = await checkIsolation(kitRoot, options.cpus);
     process.stdout.write(`${JSON.stringify({ layers: isolation.layers }, null, 2)}\n`);
     return missingForOfficial(isolation).length === 0 ? 0 : EXIT_NOT_OFFICIAL;
   }
@@ -300,7 +321,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return EXIT_USAGE;
   }
 
-  const isolation = await checkIsolation(kitRoot);
+  const isolation = await checkIsolation(kitRoot, options.cpus);
   const lacking = isolation.layers.filter(
     (layer) => options.require?.includes(layer.id) && !layer.on,
   );
@@ -355,7 +376,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   process.stderr.write(
     `Grading ${submissions.length} submission${submissions.length === 1 ? '' : 's'} · ` +
       `${seeds.length} run${seeds.length === 1 ? '' : 's'} each · seed ${baseSeed} · ` +
-      `${options.jobs} at once · limits ${options.timeout} s, ${options.memory} MiB\n`,
+      `${options.jobs} at once · limits ${options.timeout} s, ${options.memory} MiB, ` +
+      `${isolation.cpus === null ? 'no CPU limit' : `${isolation.cpus} CPU`}\n`,
   );
   const progress = createProgress(submissions.length * seeds.length, submissions.length);
   mkdirSync(outDir, { recursive: true });

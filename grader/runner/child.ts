@@ -70,6 +70,8 @@ export interface ChildResult {
   readonly channelTruncated: boolean;
   readonly durationMs: number;
   readonly peakRssBytes: number;
+  /** CFS periods in which the kernel held the run back for its CPU limit (0 without one). */
+  readonly cpuThrottledPeriods: number;
   /** Pids of the tree still alive after killing it; empty unless something resisted SIGKILL. */
   readonly survivors: readonly number[];
   /** The command could not be started at all (e.g. ENOENT). */
@@ -184,6 +186,7 @@ export async function runChild(spec: ChildSpec): Promise<ChildResult> {
   if (tree !== null) running.delete(tree);
   // The kernel's OOM killer may have stopped the run before our own measurement did.
   if (end === null && (confinement?.cgroup?.oomKills() ?? 0) > 0) end = 'memory-limit';
+  const cpuThrottledPeriods = confinement?.cgroup?.cpuThrottled() ?? 0;
   const cgroupMembers = confinement?.cgroup?.members() ?? [];
   const cgroupClean = (await confinement?.release()) ?? true;
   if (!cgroupClean) survivors.push(...cgroupMembers.filter((pid) => !survivors.includes(pid)));
@@ -205,6 +208,7 @@ export async function runChild(spec: ChildSpec): Promise<ChildResult> {
     channelTruncated,
     durationMs: Date.now() - started,
     peakRssBytes: peakRss,
+    cpuThrottledPeriods,
     survivors,
     spawnError,
     tag,

@@ -30,9 +30,11 @@ import {
   RUN_CGROUP_PREFIX,
   RunCgroup,
   sweepStaleCgroups,
+  withoutCpu,
 } from './cgroup';
 import { runChild } from './child';
 import {
+  DEFAULT_CPUS,
   KILL_DEADLINE_MS,
   MAX_TASKS,
   PROBE_TIMEOUT_MS,
@@ -54,6 +56,7 @@ export type LayerId =
   | 'run-uid'
   | 'cgroup-memory'
   | 'cgroup-pids'
+  | 'cgroup-cpu'
   | 'cgroup-kill'
   | 'pid-namespace'
   | 'net-namespace'
@@ -66,6 +69,7 @@ export const STRONG_LAYERS: readonly LayerId[] = [
   'run-uid',
   'cgroup-memory',
   'cgroup-pids',
+  'cgroup-cpu',
   'cgroup-kill',
   'pid-namespace',
   'net-namespace',
@@ -82,8 +86,8 @@ export interface Layer {
 
 /** Groups of layers an environment override can turn off (LAB9_GRADE_DISABLE=a,b or strong). */
 export const DISABLE_VARIABLE = 'LAB9_GRADE_DISABLE';
-export type LayerGroup = 'bwrap' | 'uid' | 'cgroups' | 'permissions';
-const GROUPS: readonly LayerGroup[] = ['bwrap', 'uid', 'cgroups', 'permissions'];
+export type LayerGroup = 'bwrap' | 'uid' | 'cgroups' | 'cpu' | 'permissions';
+const GROUPS: readonly LayerGroup[] = ['bwrap', 'uid', 'cgroups', 'cpu', 'permissions'];
 
 /** What was found at start; `confine` builds each run's command line from it. */
 export interface Isolation {
@@ -91,6 +95,8 @@ export interface Isolation {
   readonly bwrap: string | null;
   readonly setpriv: string | null;
   readonly cgroups: CgroupLayout;
+  /** The CPU limit of every run, in CPUs; null where the kernel CPU limit layer is off. */
+  readonly cpus: number | null;
   /** The seccomp program's file (root-only), given to bwrap per run; null without seccomp. */
   readonly seccompFile: string | null;
   /** `--experimental-permission` (Node 20) or `--permission` (Node 22+); null to run without. */
@@ -116,6 +122,7 @@ export const LABELS: Record<LayerId, string> = {
   'run-uid': 'own uid per run',
   'cgroup-memory': 'kernel memory limit',
   'cgroup-pids': 'kernel task limit',
+  'cgroup-cpu': 'kernel CPU limit',
   'cgroup-kill': 'cgroup kill',
   'pid-namespace': 'pid namespace',
   'net-namespace': 'network namespace',
@@ -195,6 +202,8 @@ export interface DetectOptions {
   readonly readPaths: readonly string[];
   /** The environment override; defaults to process.env[DISABLE_VARIABLE]. */
   readonly disable?: string;
+  /** CPU time of each run, in CPUs (`--cpus`). @default DEFAULT_CPUS */
+  readonly cpus?: number;
 }
 
 /**
@@ -221,17 +230,36 @@ export async function detectIsolation(options: DetectOptions): Promise<Isolation
       ? `Node ${process.version} has no permission model`
       : `${permissionFlag}: no inspector, writes only to the run's temporary folders`;
 
+  const cpus = options.cpus ?? DEFAULT_CPUS;
   let cgroups = NO_CGROUPS;
   let cgroupReason = disabled.has('cgroups') ? off('cgroups') : notRoot;
+  let cpuReason: string | null = null;
   if (root && !disabled.has('cgroups')) {
     cgroups = detectCgroupLayout();
-    try {
-      sweepStaleCgroups(cgroups);
-      const probe = RunCgroup.create(cgroups, `${RUN_CGROUP_PREFIX}${process.pid}-probe`, {
+    if (disabled.has('cpu')) {
+      cgroups = withoutCpu(cgroups);
+      cpuReason = off('cpu');
+    }
+    const hadCpu = cgroups.v2Cpu || cgroups.v1Cpu !== null;
+    const tryCreate = async (layout: typeof cgroups): Promise<void> => {
+      const probe = RunCgroup.create(layout, `${RUN_CGROUP_PREFIX}${process.pid}-probe`, {
         memoryBytes: 256 * 1024 * 1024,
         maxTasks: MAX_TASKS,
+        cpus,
       });
       await probe.remove();
+    };
+    try {
+      sweepStaleCgroups(cgroups);
+      try {
+        await tryCreate(cgroups);
+      } catch (error) {
+        // A kernel without CFS bandwidth control: every other cgroup layer still works.
+        if (!hadCpu) throw error;
+        cpuReason = `cannot set a CPU quota: ${(error as Error).message}`;
+        cgroups = withoutCpu(cgroups);
+        await tryCreate(cgroups);
+      }
       cgroupReason = 'no cgroup memory/pids hierarchy we can create groups in';
     } catch (error) {
       cgroupReason = `cannot create a cgroup: ${(error as Error).message}`;
@@ -255,6 +283,7 @@ export async function detectIsolation(options: DetectOptions): Promise<Isolation
     bwrap: bwrapPath,
     setpriv: setprivPath,
     cgroups,
+    cpus: cgroups.v2Cpu || cgroups.v1Cpu !== null ? cpus : null,
     seccompFile,
     permissionFlag,
   };
@@ -308,6 +337,15 @@ export async function detectIsolation(options: DetectOptions): Promise<Isolation
       id: 'cgroup-pids',
       on: words.pids !== null,
       detail: words.pids === null ? cgroupReason : `${words.pids} = ${MAX_TASKS}`,
+    },
+    {
+      id: 'cgroup-cpu',
+      on: words.cpu !== null,
+      detail:
+        words.cpu === null
+          ? (cpuReason ??
+            (cgroups === NO_CGROUPS ? cgroupReason : 'no cpu controller in our cgroups'))
+          : `${words.cpu}: ${cpus} CPU${cpus === 1 ? '' : 's'} per run (--cpus)`,
     },
     { id: 'cgroup-kill', on: words.kill !== null, detail: words.kill ?? cgroupReason },
     {
@@ -489,7 +527,8 @@ export function confine(isolation: Isolation, request: ConfineRequest): Confinem
   const hasCgroups =
     isolation.cgroups.v2 !== null ||
     isolation.cgroups.v1Memory !== null ||
-    isolation.cgroups.v1Pids !== null;
+    isolation.cgroups.v1Pids !== null ||
+    isolation.cgroups.v1Cpu !== null;
   try {
     if (hasCgroups) {
       cgroup = RunCgroup.create(
@@ -498,6 +537,7 @@ export function confine(isolation: Isolation, request: ConfineRequest): Confinem
         {
           memoryBytes: request.memoryBytes,
           maxTasks: MAX_TASKS,
+          cpus: isolation.cpus,
         },
       );
     }
