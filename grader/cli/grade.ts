@@ -12,6 +12,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadRubric, rubricTests } from '../rubric';
+import { closeOutputFolder, withBatchPrivacy } from '../runner/batch-privacy';
 import { killAllChildren } from '../runner/child';
 import { gradeSubmission, type SubmissionReport } from '../runner/grade-submission';
 import {
@@ -52,11 +53,15 @@ const EXIT_USAGE = 2;
 const EXIT_NOT_OFFICIAL = 3;
 
 /** Detects the isolation layers (probing each) and prints them, as every grading starts. */
-async function checkIsolation(kitRoot: string, cpus: number): Promise<Isolation> {
+async function checkIsolation(
+  kitRoot: string,
+  cpus: number,
+  submissionPaths?: readonly string[],
+): Promise<Isolation> {
   // What a run reads from outside its sandbox: node_modules where they really are (the kit
   // folder itself may not be readable by a run's uid, and a run never reads it).
   const modules = join(kitRoot, 'node_modules');
-  const isolation = await detectIsolation({
+  const found = await detectIsolation({
     readPaths: [
       existsSync(modules) ? realpathSync(modules) : modules,
       join(KIT_ROOT, 'node_modules'),
@@ -65,6 +70,9 @@ async function checkIsolation(kitRoot: string, cpus: number): Promise<Isolation>
     ],
     cpus,
   });
+  // Whether a run can read the rest of the batch depends on the batch's folders too.
+  const isolation =
+    submissionPaths === undefined ? found : withBatchPrivacy(found, submissionPaths);
   const lines = describeLayers(isolation).map((line) => `  ${line}\n`);
   process.stderr.write(`Isolation (checked at start):\n${lines.join('')}`);
   return isolation;
@@ -321,7 +329,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     return EXIT_USAGE;
   }
 
-  const isolation = await checkIsolation(kitRoot, options.cpus);
+  const isolation = await checkIsolation(
+    kitRoot,
+    options.cpus,
+    submissions.map((submission) => submission.path),
+  );
   const lacking = isolation.layers.filter(
     (layer) => options.require?.includes(layer.id) && !layer.on,
   );
@@ -381,6 +393,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   );
   const progress = createProgress(submissions.length * seeds.length, submissions.length);
   mkdirSync(outDir, { recursive: true });
+  closeOutputFolder(isolation, outDir);
   const reports = await mapConcurrent(submissions, options.jobs, async (submission) => {
     let report: SubmissionReport;
     try {

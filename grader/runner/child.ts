@@ -72,6 +72,8 @@ export interface ChildResult {
   readonly peakRssBytes: number;
   /** CFS periods in which the kernel held the run back for its CPU limit (0 without one). */
   readonly cpuThrottledPeriods: number;
+  /** Files of the run's uid removed outside its sandbox after it (/tmp, /dev/shm, ...). */
+  readonly leftoversRemoved: readonly string[];
   /** Pids of the tree still alive after killing it; empty unless something resisted SIGKILL. */
   readonly survivors: readonly number[];
   /** The command could not be started at all (e.g. ENOENT). */
@@ -209,6 +211,7 @@ export async function runChild(spec: ChildSpec): Promise<ChildResult> {
     durationMs: Date.now() - started,
     peakRssBytes: peakRss,
     cpuThrottledPeriods,
+    leftoversRemoved: confinement?.leftovers()?.removed ?? [],
     survivors,
     spawnError,
     tag,

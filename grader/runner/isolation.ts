@@ -41,6 +41,8 @@ import {
   RUN_UID_BASE,
   RUN_UID_COUNT,
 } from './limits';
+import { privacyAtStart } from './batch-privacy';
+import { removeFilesOf, type Sweep } from './leftovers';
 import { seccompProgram } from './seccomp';
 import { acquireUid } from './uid-pool';
 
@@ -61,6 +63,7 @@ export type LayerId =
   | 'pid-namespace'
   | 'net-namespace'
   | 'mount-namespace'
+  | 'private-submissions'
   | 'seccomp';
 
 /** The layers `--official` requires on top of the mandatory ones (which are always on). */
@@ -74,6 +77,7 @@ export const STRONG_LAYERS: readonly LayerId[] = [
   'pid-namespace',
   'net-namespace',
   'mount-namespace',
+  'private-submissions',
   'seccomp',
 ];
 
@@ -127,6 +131,7 @@ export const LABELS: Record<LayerId, string> = {
   'pid-namespace': 'pid namespace',
   'net-namespace': 'network namespace',
   'mount-namespace': 'mount namespace',
+  'private-submissions': 'submissions out of reach',
   seccomp: 'seccomp filter',
 };
 
@@ -365,6 +370,7 @@ export async function detectIsolation(options: DetectOptions): Promise<Isolation
         ? 'only the sandbox (read-only), node_modules and system folders; temp folders noexec'
         : whyBwrapOff(),
     },
+    privacyAtStart(chosen),
     {
       id: 'seccomp',
       on: ns && chosen.seccompFile !== null,
@@ -487,8 +493,13 @@ export interface Confinement {
   readonly cgroup: RunCgroup | null;
   /** Closes the seccomp descriptor (once the child is spawned, it has its own copy). */
   closeSpawnFds(): void;
-  /** Kills whatever is left in the cgroup, removes it, releases the uid; false if it resisted. */
+  /**
+   * Kills whatever is left in the cgroup, removes it and the files the run's uid left outside
+   * its sandbox (leftovers.ts), releases the uid; false if a process resisted.
+   */
   release(): Promise<boolean>;
+  /** What release() removed outside the sandbox; null before it ran or without a run uid. */
+  leftovers(): Sweep | null;
 }
 
 /** fd of the seccomp program in bwrap: after stdin, stdout, stderr and the channel. */
@@ -587,6 +598,7 @@ export function confine(isolation: Isolation, request: ConfineRequest): Confinem
   }
   const [command = request.command, ...args] = line;
   let released = false;
+  let swept: Sweep | null = null;
   return {
     command,
     args,
@@ -606,10 +618,13 @@ export function confine(isolation: Isolation, request: ConfineRequest): Confinem
         clean = (await cgroup.kill(KILL_DEADLINE_MS)).length === 0;
         clean = (await cgroup.remove()) && clean;
       }
+      // Before the uid can go to another run: what this one left must not be found by it.
+      if (held !== null) swept = removeFilesOf(held.uid, undefined, [request.base]);
       // A uid whose processes may still live is not handed out again.
       if (clean) held?.release();
       return clean;
     },
+    leftovers: () => swept,
   };
 }
 
