@@ -40,8 +40,14 @@ export function reachableByOthers(path: string): boolean {
 export const PRIVATE_BY_NAMESPACE =
   "no other submission and no output folder is mounted in a run's mount namespace";
 
-/** The layer as found at start, before the batch is known. */
-export function privacyAtStart(isolation: Pick<Isolation, 'bwrap' | 'setpriv'>): Layer {
+/**
+ * The layer as found at start, before the batch is known; `whyNoNamespace` says why there is no
+ * mount namespace (bubblewrap missing, turned off).
+ */
+export function privacyAtStart(
+  isolation: Pick<Isolation, 'bwrap' | 'setpriv'>,
+  whyNoNamespace: string,
+): Layer {
   if (isolation.bwrap !== null) {
     return { id: 'private-submissions', on: true, detail: PRIVATE_BY_NAMESPACE };
   }
@@ -50,8 +56,8 @@ export function privacyAtStart(isolation: Pick<Isolation, 'bwrap' | 'setpriv'>):
     on: false,
     detail:
       isolation.setpriv === null
-        ? 'no own uid per run and no mount namespace: a run reads whatever the grader can'
-        : "no mount namespace: a run's uid reads whatever every user may; " +
+        ? `no own uid per run and no mount namespace (${whyNoNamespace}): a run reads whatever the grader can`
+        : `no mount namespace (${whyNoNamespace}): a run's uid reads whatever every user may; ` +
           'on only where the submissions are closed to other users (checked per batch)',
   };
 }

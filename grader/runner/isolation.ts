@@ -370,7 +370,7 @@ export async function detectIsolation(options: DetectOptions): Promise<Isolation
         ? 'only the sandbox (read-only), node_modules and system folders; temp folders noexec'
         : whyBwrapOff(),
     },
-    privacyAtStart(chosen),
+    privacyAtStart(chosen, ns ? '' : whyBwrapOff()),
     {
       id: 'seccomp',
       on: ns && chosen.seccompFile !== null,

@@ -313,7 +313,7 @@ describe('the rest of the batch, seen from a run', () => {
         ...withoutBwrap,
         bwrap: null,
         setpriv: '/usr/bin/setpriv',
-        layers: [privacyAtStart({ bwrap: null, setpriv: '/usr/bin/setpriv' })],
+        layers: [privacyAtStart({ bwrap: null, setpriv: '/usr/bin/setpriv' }, 'not installed')],
       };
       const layerOf = (found: Isolation) =>
         found.layers.find((l) => l.id === 'private-submissions');
@@ -324,7 +324,7 @@ describe('the rest of the batch, seen from a run', () => {
       expect(mixed?.detail).toContain(join(open, 'bob'));
       expect(mixed?.detail).not.toContain(join(closed, 'alice'));
       // A mount namespace keeps every submission out whatever its permissions.
-      const ns = privacyAtStart({ bwrap: '/usr/bin/bwrap', setpriv: '/usr/bin/setpriv' });
+      const ns = privacyAtStart({ bwrap: '/usr/bin/bwrap', setpriv: '/usr/bin/setpriv' }, '');
       expect(ns.on).toBe(true);
     } finally {
       tmp.remove();
