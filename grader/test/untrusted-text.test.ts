@@ -4,7 +4,12 @@
  * break out of its line or its fence; and the places that quote it (failure messages,
  * results.json, feedback.md, the CLI table) going through it.
  */
+import { renderTable } from '../cli/table';
 import { GradeFailure } from '../harness/failure';
+import type { RubricTest } from '../rubric';
+import { renderFeedback } from '../runner/feedback';
+import { gradescopeResults } from '../runner/results';
+import { gradeWithoutRuns } from '../runner/score';
 import {
   capText,
   escapeControls,
@@ -48,7 +53,7 @@ describe('capText', () => {
 });
 
 describe('quoteBlock and quoteInline', () => {
-  test('a block is escaped and capped; an escape cannot be cut in half by the cap', () => {
+  test('a block is escaped first, then capped, so the cap counts what is shown', () => {
     expect(quoteBlock('\x1b'.repeat(100), 8, 10)).toMatch(/^(\\x1b){2}\n… \[cut/);
   });
 
@@ -116,5 +121,50 @@ describe("a failure message quoting the peer's side", () => {
     expect(failure.message).not.toContain('x'.repeat(MAX_INLINE_CHARS + 1));
     expect(failure.message).toContain('more lines not shown');
     expect(failure.message.length).toBeLessThan(12_000);
+  });
+});
+
+describe('review reasons that quote the submission', () => {
+  const tests: RubricTest[] = [
+    {
+      id: 'a.one',
+      name: 'a one',
+      points: 2,
+      part: '9A',
+      file: 'grader/suites/a.test.ts',
+      visibility: 'visible',
+    },
+  ];
+  const reason =
+    'results channel line 2 is not signed: "## You passed\n[claim](http://evil) <script>x</script>\u001b[2J"\x1b[2J\n# Score: 100';
+  const report = {
+    submission: { name: 'mallory', path: '/subs/mallory', kind: 'folder' as const },
+    peerPath: 'lab9/src/peer/peer.ts',
+    importsRewritten: 0,
+    compileErrors: [],
+    grade: gradeWithoutRuns(tests, 'needs-review', reason),
+    durationMs: 10,
+    log: '',
+    layers: [],
+  };
+
+  test('feedback.md lists them as one escaped line each: no heading, link or tag of theirs', () => {
+    const text = renderFeedback(report, 'Lab 9');
+    const line = text.split('\n').find((l) => l.startsWith('- results channel line 2'));
+    expect(line).toBeDefined();
+    expect(line).toContain('\\[claim\\](http://evil) \\<script\\>');
+    expect(line).toContain('⏎ \\# Score: 100');
+    expect(text).not.toContain('\x1b');
+    expect(text.split('\n')).not.toContain('# Score: 100');
+  });
+
+  test('results.json and the CLI table quote them on one line, without control characters', () => {
+    const output = gradescopeResults(report).output;
+    expect(output).not.toContain('\x1b');
+    expect(output.split('\n')).not.toContain('# Score: 100');
+    const table = renderTable([report]);
+    expect(table).not.toContain('\x1b');
+    expect(table).toContain('mallory: results channel line 2 is not signed');
+    expect(table.split('\n')).not.toContain('# Score: 100');
   });
 });
