@@ -20,6 +20,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { TIME_FACTOR, TIME_FACTOR_VARIABLE } from '../../lab9/src/time-factor';
 import { loadRubric, rubricTests } from '../rubric';
+import { closeOutputFolder, withBatchPrivacy } from '../runner/batch-privacy';
 import { killAllChildren } from '../runner/child';
 import { gradeSubmission, type SubmissionReport } from '../runner/grade-submission';
 import {
@@ -34,7 +35,10 @@ import {
 import { CANARY_SETUP } from '../runner/canary';
 import { CHANNEL_REPORTER } from '../runner/run-jest';
 import {
+  DEFAULT_CPUS,
   DEFAULT_MEMORY_MIB,
+  MAX_CPUS,
+  MIN_CPUS,
   DEFAULT_OUTPUT_KEEP_BYTES,
   DEFAULT_TIMEOUT_S,
   heapLimitMib,
@@ -48,12 +52,8 @@ import { loadRoster, type Roster, unknownSubmissions } from '../runner/roster';
 import { prairieLearnResults } from '../runner/prairielearn';
 import { KNOWN_GOOD_PEER, runPreflight } from '../runner/preflight';
 import { gradeWithoutRuns } from '../runner/score';
-import {
-  expandSubmissions,
-  type Submission,
-  submissionName,
-  UsageError,
-} from '../runner/submission';
+import { uniqueNames } from '../runner/output-names';
+import { expandSubmissions, type Submission, UsageError } from '../runner/submission';
 import { createProgress } from './progress';
 import { classStats, renderSummary } from './summary';
 import { renderTable } from './table';
@@ -70,18 +70,26 @@ const EXIT_NOT_OFFICIAL = 3;
 const EXIT_PREFLIGHT = 4;
 
 /** Detects the isolation layers (probing each) and prints them, as every grading starts. */
-async function checkIsolation(kitRoot: string): Promise<Isolation> {
+async function checkIsolation(
+  kitRoot: string,
+  cpus: number,
+  submissionPaths?: readonly string[],
+): Promise<Isolation> {
   // What a run reads from outside its sandbox: node_modules where they really are (the kit
   // folder itself may not be readable by a run's uid, and a run never reads it).
   const modules = join(kitRoot, 'node_modules');
-  const isolation = await detectIsolation({
+  const found = await detectIsolation({
     readPaths: [
       existsSync(modules) ? realpathSync(modules) : modules,
       join(KIT_ROOT, 'node_modules'),
       CHANNEL_REPORTER,
       CANARY_SETUP,
     ],
+    cpus,
   });
+  // Whether a run can read the rest of the batch depends on the batch's folders too.
+  const isolation =
+    submissionPaths === undefined ? found : withBatchPrivacy(found, submissionPaths);
   const lines = describeLayers(isolation).map((line) => `  ${line}\n`);
   process.stderr.write(`Isolation (checked at start):\n${lines.join('')}`);
   return isolation;
@@ -92,6 +100,7 @@ interface Options {
   readonly jobs: number;
   readonly timeout: number;
   readonly memory: number;
+  readonly cpus: number;
   readonly maxOutput: number;
   readonly repeat: number;
   readonly seed?: number;
@@ -116,6 +125,15 @@ function positiveInt(name: string, max = Number.MAX_SAFE_INTEGER) {
     }
     return parsed;
   };
+}
+
+/** A CPU count: 0.5 is half of one core's time. */
+function cpuCount(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed < MIN_CPUS || parsed > MAX_CPUS) {
+    throw new InvalidArgumentError(`--cpus must be a number from ${MIN_CPUS} to ${MAX_CPUS}.`);
+  }
+  return parsed;
 }
 
 function layerList(value: string): LayerId[] {
@@ -168,6 +186,13 @@ export function buildProgram(): Command {
       'resident memory limit of one run, all its processes together',
       positiveInt('--memory'),
       DEFAULT_MEMORY_MIB,
+    )
+    .option(
+      '--cpus <n>',
+      'CPU time of one run, all its processes together, in CPUs (0.5 = half a core); ' +
+        'kernel-enforced where cgroups offer a cpu controller',
+      cpuCount,
+      DEFAULT_CPUS,
     )
     .option(
       '--max-output <KiB>',
@@ -271,7 +296,7 @@ changed between runs are listed (usually a race in the student's code).
 Isolation: the layers this machine offers are checked at start and printed; every result says
 which were on. Everywhere: a fresh sandbox per run, a wall-clock limit and a kill of the whole
 process tree, an output cap, a signed results channel and a must-fail canary. On Linux as root,
-also: an own uid per run (setpriv), kernel memory and task limits and kill (cgroups), pid,
+also: an own uid per run (setpriv), kernel memory, task and CPU (--cpus) limits and kill (cgroups), pid,
 network and mount namespaces and a seccomp filter (bubblewrap). --official refuses to grade
 without them; ${DISABLE_VARIABLE}=strong (or bwrap,uid,cgroups,permissions) turns them off.
 
@@ -296,7 +321,8 @@ function oneSubmission(args: readonly string[], option: string): Submission {
   }
   const path = resolve(arg);
   if (existsSync(path) && statSync(path).isDirectory()) {
-    return { name: submissionName(path), path, kind: 'folder' };
+    const [name = 'submission'] = uniqueNames([{ path, kind: 'folder' }]);
+    return { name, path, kind: 'folder' };
   }
   const [submission] = expandSubmissions([arg]);
   if (submission === undefined) throw new UsageError(`${arg} holds no submission`);
@@ -334,7 +360,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const kitRoot = resolve(options.kit ?? KIT_ROOT);
   const outDir = resolve(options.out);
   if (options.checkIsolation === true) {
-    const isolation = await checkIsolation(kitRoot);
+    const isolation = await checkIsolation(kitRoot, options.cpus);
     process.stdout.write(`${JSON.stringify({ layers: isolation.layers }, null, 2)}\n`);
     return missingForOfficial(isolation).length === 0 ? 0 : EXIT_NOT_OFFICIAL;
   }
@@ -393,7 +419,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     return EXIT_USAGE;
   }
 
-  const isolation = await checkIsolation(kitRoot);
+  const isolation = await checkIsolation(
+    kitRoot,
+    options.cpus,
+    submissions.map((submission) => submission.path),
+  );
   const lacking = isolation.layers.filter(
     (layer) => options.require?.includes(layer.id) && !layer.on,
   );
@@ -467,11 +497,13 @@ export async function main(argv: readonly string[]): Promise<number> {
   process.stderr.write(
     `Grading ${submissions.length} submission${submissions.length === 1 ? '' : 's'} · ` +
       `${seeds.length} run${seeds.length === 1 ? '' : 's'} each · seed ${baseSeed} · ` +
-      `${options.jobs} at once · limits ${options.timeout} s, ${options.memory} MiB · ` +
+      `${options.jobs} at once · limits ${options.timeout} s, ${options.memory} MiB, ` +
+      `${isolation.cpus === null ? 'no CPU limit' : `${isolation.cpus} CPU`} · ` +
       `time factor ${TIME_FACTOR} (${TIME_FACTOR_VARIABLE})\n`,
   );
   const progress = createProgress(submissions.length * seeds.length, submissions.length);
   mkdirSync(outDir, { recursive: true });
+  closeOutputFolder(isolation, outDir);
   const reports = await mapConcurrent(submissions, options.jobs, async (submission) => {
     let report: SubmissionReport;
     try {

@@ -3,7 +3,11 @@
  * status, failed tests), then the tests whose result changed between repeated runs.
  * Above: grade.ts; below: the reports of grader/runner/grade-submission.ts.
  */
+import { quoteInline } from '../harness/untrusted-text';
 import type { SubmissionReport } from '../runner/grade-submission';
+
+/** Characters of a reason in the table: reasons can quote the submission (untrusted-text.ts). */
+const MAX_REASON_CHARS = 160;
 
 /** Failed test ids shown per row; the rest are counted (feedback.md has them all). */
 const MAX_FAILED_SHOWN = 4;
@@ -11,7 +15,7 @@ const MAX_FAILED_SHOWN = 4;
 function failedColumn(report: SubmissionReport): string {
   const { grade } = report;
   if (grade.status === 'invalid' || grade.status === 'compile-error') {
-    return `none ran: ${grade.reasons[0] ?? grade.status}`;
+    return `none ran: ${quoteInline(grade.reasons[0] ?? grade.status, MAX_REASON_CHARS)}`;
   }
   const failed = grade.tests.filter((test) => !test.passed).map((test) => test.test.id);
   if (failed.length === 0) return '–';
@@ -64,7 +68,11 @@ export function renderTable(reports: readonly SubmissionReport[]): string {
   if (review.length > 0) {
     out.push('', 'Needs review:');
     for (const report of review) {
-      out.push(...report.grade.reasons.map((reason) => `  ${report.submission.name}: ${reason}`));
+      out.push(
+        ...report.grade.reasons.map(
+          (reason) => `  ${report.submission.name}: ${quoteInline(reason, MAX_REASON_CHARS)}`,
+        ),
+      );
     }
   }
   return `${out.join('\n')}\n`;

@@ -1,8 +1,11 @@
 /**
  * What a failing scenario tells the student: the steps so far, what was expected, what happened,
  * what the peer under test reported (errors, crash, output), and the likely cause in their code.
- * Below: nothing but strings. Above: world.ts, which gathers the peer's side before throwing.
+ * What the peer reported is the student's text: it is quoted through untrusted-text.ts, capped
+ * line by line and with its control characters escaped, never pasted as it came.
+ * Below: untrusted-text.ts. Above: world.ts, which gathers the peer's side before throwing.
  */
+import { escapeControls, quoteInline } from './untrusted-text';
 
 /** The steps of one scenario, in order, as the failure message replays them. */
 export class Story {
@@ -30,6 +33,17 @@ export interface Verdict {
 /** Steps replayed in a message; older ones are summarised, the end of a story matters most. */
 const SHOWN_STEPS = 14;
 
+/** Lines of the peer's side quoted in one message, and stack frames in its stack; the rest counted. */
+const SHOWN_PEER_LINES = 24;
+const SHOWN_FRAMES = 8;
+
+/** `lines` quoted one per line, at most `max`, with a count of the rest. */
+function quotedLines(lines: readonly string[], max: number): string[] {
+  const shown = lines.slice(0, max).map((line) => quoteInline(line));
+  if (lines.length > max) shown.push(`  (${lines.length - max} more lines not shown)`);
+  return shown;
+}
+
 /** What the peer under test showed: lines for the message, stack frames in the student's code. */
 export interface PeerSide {
   readonly lines: readonly string[];
@@ -51,7 +65,10 @@ export class GradeFailure extends Error {
     const suiteFrames = (new Error().stack ?? '')
       .split('\n')
       .filter((line) => line.includes('/grader/suites/'));
-    const frames = [...peerSide.frames.map((frame) => `    ${frame}`), ...suiteFrames];
+    const frames = [
+      ...quotedLines(peerSide.frames, SHOWN_FRAMES).map((frame) => `    ${frame}`),
+      ...suiteFrames,
+    ];
     this.stack = [`${this.name}: ${this.message}`, ...frames].join('\n');
   }
 }
@@ -67,7 +84,8 @@ function composeMessage(
   steps.slice(skipped).forEach((step, i) => lines.push(`  ${skipped + i + 1}. ${step}`));
   if (steps.length === 0) lines.push('  (none)');
   lines.push(`Expected: ${verdict.expected}`, `Happened: ${verdict.happened}`);
-  for (const line of peerSide) lines.push(line);
+  lines.push(...quotedLines(peerSide, SHOWN_PEER_LINES));
   lines.push(`Likely cause: ${verdict.likelyCause}`);
-  return lines.join('\n');
+  // The verdict may describe what the peer sent (IDs, error texts): no raw control character.
+  return escapeControls(lines.join('\n'));
 }

@@ -40,7 +40,8 @@ export function describeMessage(message: Message): string {
       return `HELLO from ${JSON.stringify(message.peerId)}`;
     case MessageType.Announce: {
       const swarms = message.swarms.map(
-        (s) => `${JSON.stringify(s.swarmId)} [${s.files.map((f) => f.fileId).join(', ')}]`,
+        (s) =>
+          `${JSON.stringify(s.swarmId)} [${s.files.map((f) => JSON.stringify(f.fileId)).join(', ')}]`,
       );
       return `ANNOUNCE of ${swarms.join(', ') || 'no swarm'}`;
     }

@@ -74,7 +74,10 @@ export async function scanArchive(
   path: string,
   wanted: (entryPath: string) => boolean,
 ): Promise<ArchiveScan> {
-  const size = statSync(path).size;
+  // Checked before anything opens it: a FIFO or device named .zip would block or never end.
+  const stat = statSync(path);
+  if (!stat.isFile()) throw new ArchiveRefusedError('the archive is not a regular file');
+  const size = stat.size;
   if (size > MAX_ARCHIVE_BYTES) {
     throw new ArchiveRefusedError(`archive is ${size} bytes, more than ${MAX_ARCHIVE_BYTES}`);
   }

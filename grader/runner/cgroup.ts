@@ -1,8 +1,9 @@
 /**
- * Control groups of graded runs: one per run, below the grader's own cgroup, with a memory and a
- * task limit the kernel enforces, and a kill that reaches every process in it, however it was
- * started (double-forked, setsid, environment cleared). Works on cgroup v2, v1 and the hybrid
- * layout (v1 memory and pids controllers, v2 only for `cgroup.kill`), found in /proc/self.
+ * Control groups of graded runs: one per run, below the grader's own cgroup, with a memory, a
+ * task and a CPU limit the kernel enforces, and a kill that reaches every process in it, however
+ * it was started (double-forked, setsid, environment cleared). Works on cgroup v2, v1 and the
+ * hybrid layout (v1 memory, pids and cpu controllers, v2 only for `cgroup.kill`), found in
+ * /proc/self. A missing cpu controller leaves runs without a CPU limit, and says so.
  * Above: isolation.ts detects the layout at start; child.ts joins, measures and kills.
  */
 import {
@@ -22,18 +23,28 @@ export interface CgroupLayout {
   /** The v2 memory and pids controllers can be used in children of `v2`. */
   readonly v2Memory: boolean;
   readonly v2Pids: boolean;
-  /** Our cgroup directories in the v1 memory and pids hierarchies. */
+  /** The v2 cpu controller (`cpu.max`) can be used in children of `v2`. */
+  readonly v2Cpu: boolean;
+  /** Our cgroup directories in the v1 memory, pids and cpu hierarchies. */
   readonly v1Memory: string | null;
   readonly v1Pids: string | null;
+  readonly v1Cpu: string | null;
 }
 
 export const NO_CGROUPS: CgroupLayout = {
   v2: null,
   v2Memory: false,
   v2Pids: false,
+  v2Cpu: false,
   v1Memory: null,
   v1Pids: null,
+  v1Cpu: null,
 };
+
+/** `layout` without its CPU controller: where setting a quota failed, runs go on without one. */
+export function withoutCpu(layout: CgroupLayout): CgroupLayout {
+  return { ...layout, v2Cpu: false, v1Cpu: null };
+}
 
 interface Mount {
   readonly root: string;
@@ -133,15 +144,18 @@ export function detectCgroupLayout(): CgroupLayout {
     v2,
     v2Memory: enabled('memory'),
     v2Pids: enabled('pids'),
+    v2Cpu: enabled('cpu'),
     v1Memory: v1('memory'),
     v1Pids: v1('pids'),
+    v1Cpu: v1('cpu'),
   };
 }
 
-/** How a layout limits memory, limits tasks and kills, in words for the start banner. */
+/** How a layout limits memory, tasks and CPU, and kills, in words for the start banner. */
 export function describeLayout(layout: CgroupLayout): {
   memory: string | null;
   pids: string | null;
+  cpu: string | null;
   kill: string | null;
 } {
   return {
@@ -155,6 +169,11 @@ export function describeLayout(layout: CgroupLayout): {
       : layout.v1Pids === null
         ? null
         : 'cgroup v1 pids.max',
+    cpu: layout.v2Cpu
+      ? 'cgroup v2 cpu.max'
+      : layout.v1Cpu === null
+        ? null
+        : 'cgroup v1 cpu.cfs_quota_us',
     kill:
       layout.v2 !== null
         ? 'cgroup v2 cgroup.kill'
@@ -172,7 +191,7 @@ export const RUN_CGROUP_PREFIX = 'lab9-grade-';
  * those named `lab9-grade-<pid>-...` whose grader pid no longer runs.
  */
 export function sweepStaleCgroups(layout: CgroupLayout): void {
-  for (const parent of [layout.v2, layout.v1Memory, layout.v1Pids]) {
+  for (const parent of [layout.v2, layout.v1Memory, layout.v1Pids, layout.v1Cpu]) {
     if (parent === null) continue;
     let names: string[];
     try {
@@ -201,6 +220,16 @@ export function sweepStaleCgroups(layout: CgroupLayout): void {
 export interface CgroupLimits {
   readonly memoryBytes: number;
   readonly maxTasks: number;
+  /** CPU time per wall-clock time, in CPUs (0.5: half of one core); null for no limit. */
+  readonly cpus: number | null;
+}
+
+/** The CFS period the CPU quota is counted in: the kernel's default, 100 ms. */
+export const CPU_PERIOD_US = 100_000;
+
+/** A quota in microseconds per CPU_PERIOD_US for `cpus` CPUs (the kernel's minimum is 1 ms). */
+export function cpuQuotaUs(cpus: number): number {
+  return Math.max(1000, Math.round(cpus * CPU_PERIOD_US));
 }
 
 /** The cgroup(s) of one run: one directory per hierarchy used, all named alike. */
@@ -210,17 +239,21 @@ export class RunCgroup {
   readonly #dirs: string[];
   readonly #v2: string | null;
   readonly #memory: { dir: string; v2: boolean } | null;
+  /** The directory whose `cpu.stat` counts the run's throttling; null without a CPU limit. */
+  readonly #cpu: string | null;
 
   private constructor(
     name: string,
     dirs: string[],
     v2: string | null,
     memory: { dir: string; v2: boolean } | null,
+    cpu: string | null,
   ) {
     this.name = name;
     this.#dirs = dirs;
     this.#v2 = v2;
     this.#memory = memory;
+    this.#cpu = cpu;
   }
 
   /** Creates the run's cgroups and sets their limits; throws if the kernel refuses. */
@@ -233,11 +266,12 @@ export class RunCgroup {
       dirs.push(dir);
       return dir;
     };
-    const run = new RunCgroup(name, dirs, null, null);
+    const run = new RunCgroup(name, dirs, null, null, null);
     try {
       const v2 = make(layout.v2);
       const memoryV1 = layout.v2Memory ? null : make(layout.v1Memory);
       const pidsV1 = layout.v2Pids ? null : make(layout.v1Pids);
+      const cpuV1 = limits.cpus === null || layout.v2Cpu ? null : make(layout.v1Cpu);
       const memory =
         layout.v2Memory && v2 !== null
           ? { dir: v2, v2: true }
@@ -254,7 +288,16 @@ export class RunCgroup {
       }
       const pidsDir = layout.v2Pids ? v2 : pidsV1;
       if (pidsDir !== null) writeFileSync(join(pidsDir, 'pids.max'), String(limits.maxTasks));
-      return new RunCgroup(name, dirs, v2, memory);
+      if (limits.cpus !== null) {
+        const quota = cpuQuotaUs(limits.cpus);
+        if (layout.v2Cpu && v2 !== null) {
+          writeFileSync(join(v2, 'cpu.max'), `${quota} ${CPU_PERIOD_US}`);
+        } else if (cpuV1 !== null) {
+          writeFileSync(join(cpuV1, 'cpu.cfs_period_us'), String(CPU_PERIOD_US));
+          writeFileSync(join(cpuV1, 'cpu.cfs_quota_us'), String(quota));
+        }
+      }
+      return new RunCgroup(name, dirs, v2, memory, layout.v2Cpu ? v2 : cpuV1);
     } catch (error) {
       run.#removeDirs();
       throw error;
@@ -280,6 +323,13 @@ export class RunCgroup {
     if (this.#memory === null) return 0;
     const file = this.#memory.v2 ? 'memory.events' : 'memory.oom_control';
     const match = /^oom_kill (\d+)$/m.exec(read(join(this.#memory.dir, file)));
+    return match?.[1] === undefined ? 0 : Number(match[1]);
+  }
+
+  /** Periods in which the kernel held the run back for its CPU limit; 0 without one. */
+  cpuThrottled(): number {
+    if (this.#cpu === null) return 0;
+    const match = /^nr_throttled (\d+)$/m.exec(read(join(this.#cpu, 'cpu.stat')));
     return match?.[1] === undefined ? 0 : Number(match[1]);
   }
 

@@ -70,6 +70,10 @@ export interface ChildResult {
   readonly channelTruncated: boolean;
   readonly durationMs: number;
   readonly peakRssBytes: number;
+  /** CFS periods in which the kernel held the run back for its CPU limit (0 without one). */
+  readonly cpuThrottledPeriods: number;
+  /** Files of the run's uid removed outside its sandbox after it (/tmp, /dev/shm, ...). */
+  readonly leftoversRemoved: readonly string[];
   /** Pids of the tree still alive after killing it; empty unless something resisted SIGKILL. */
   readonly survivors: readonly number[];
   /** The command could not be started at all (e.g. ENOENT). */
@@ -184,6 +188,7 @@ export async function runChild(spec: ChildSpec): Promise<ChildResult> {
   if (tree !== null) running.delete(tree);
   // The kernel's OOM killer may have stopped the run before our own measurement did.
   if (end === null && (confinement?.cgroup?.oomKills() ?? 0) > 0) end = 'memory-limit';
+  const cpuThrottledPeriods = confinement?.cgroup?.cpuThrottled() ?? 0;
   const cgroupMembers = confinement?.cgroup?.members() ?? [];
   const cgroupClean = (await confinement?.release()) ?? true;
   if (!cgroupClean) survivors.push(...cgroupMembers.filter((pid) => !survivors.includes(pid)));
@@ -205,6 +210,8 @@ export async function runChild(spec: ChildSpec): Promise<ChildResult> {
     channelTruncated,
     durationMs: Date.now() - started,
     peakRssBytes: peakRss,
+    cpuThrottledPeriods,
+    leftoversRemoved: confinement?.leftovers()?.removed ?? [],
     survivors,
     spawnError,
     tag,

@@ -7,6 +7,7 @@
  * A failure shared word for word by several tests (a peer.ts that never loads) is one section
  * naming the tests it applies to, not one copy per test. report.ts writes the files.
  */
+import { markdownFence, markdownInline } from '../harness/untrusted-text';
 import type { SubmissionReport } from './grade-submission';
 import type { SubmissionStatus, TestGrade } from './score';
 
@@ -53,11 +54,16 @@ export function messageShown(grade: TestGrade, mode: FeedbackMode): boolean {
   );
 }
 
-/** A fence longer than any backtick run in `text`, so a message cannot close its block. */
-export function fenced(text: string): string {
-  const longest = Math.max(2, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
-  const fence = '`'.repeat(longest + 1);
-  return `${fence}text\n${text}\n${fence}`;
+/**
+ * Untrusted text as a Markdown block: escaped, capped and fenced longer than any backtick run
+ * inside, so a message cannot close its block (untrusted-text.ts).
+ */
+export function fenced(
+  text: string,
+  maxChars = 16 * 1024,
+  maxLines = MAX_MESSAGE_LINES + 1,
+): string {
+  return markdownFence(text, maxChars, maxLines);
 }
 
 export function shortened(message: string): string {
@@ -137,15 +143,20 @@ export function renderFeedback(
       report.importsRewritten > 0
         ? ` (${report.importsRewritten} import${report.importsRewritten === 1 ? '' : 's'} of \`lab9/src/\` rewritten to sit at lab9/src/peer/peer.ts)`
         : '';
-    out.push(`- Graded file: \`${report.peerPath}\`${rewritten}`);
+    out.push(`- Graded file: ${markdownInline(report.peerPath)}${rewritten}`);
   }
   for (const [index, run] of grade.runs.entries()) {
     const label = grade.runs.length > 1 ? `Run ${index + 1} of ${grade.runs.length}` : 'Run';
-    out.push(`- ${label}, seed ${run.seed}: ${run.outcome}, ${run.reason}`);
+    out.push(`- ${label}, seed ${run.seed}: ${run.outcome}, ${markdownInline(run.reason)}`);
   }
   out.push(`- Feedback: ${MODE_TEXT[mode]}`);
   if (grade.status !== 'ok' && grade.reasons.length > 0) {
-    out.push('', '## Why the outcome is not "ok"', '', ...grade.reasons.map((r) => `- ${r}`));
+    out.push(
+      '',
+      '## Why the outcome is not "ok"',
+      '',
+      ...grade.reasons.map((r) => `- ${markdownInline(r)}`),
+    );
   }
   if (report.compileErrors.length > 0) {
     out.push('', '## Compiler messages', '', fenced(report.compileErrors.join('\n')));

@@ -30,15 +30,19 @@ import {
   RUN_CGROUP_PREFIX,
   RunCgroup,
   sweepStaleCgroups,
+  withoutCpu,
 } from './cgroup';
 import { runChild } from './child';
 import {
+  DEFAULT_CPUS,
   KILL_DEADLINE_MS,
   MAX_TASKS,
   PROBE_TIMEOUT_MS,
   RUN_UID_BASE,
   RUN_UID_COUNT,
 } from './limits';
+import { privacyAtStart } from './batch-privacy';
+import { removeFilesOf, type Sweep } from './leftovers';
 import { permissionModel } from './node-flags';
 import { seccompProgram } from './seccomp';
 import { acquireUid } from './uid-pool';
@@ -55,10 +59,12 @@ export type LayerId =
   | 'run-uid'
   | 'cgroup-memory'
   | 'cgroup-pids'
+  | 'cgroup-cpu'
   | 'cgroup-kill'
   | 'pid-namespace'
   | 'net-namespace'
   | 'mount-namespace'
+  | 'private-submissions'
   | 'seccomp';
 
 /** The layers `--official` requires on top of the mandatory ones (which are always on). */
@@ -67,10 +73,12 @@ export const STRONG_LAYERS: readonly LayerId[] = [
   'run-uid',
   'cgroup-memory',
   'cgroup-pids',
+  'cgroup-cpu',
   'cgroup-kill',
   'pid-namespace',
   'net-namespace',
   'mount-namespace',
+  'private-submissions',
   'seccomp',
 ];
 
@@ -83,8 +91,8 @@ export interface Layer {
 
 /** Groups of layers an environment override can turn off (LAB9_GRADE_DISABLE=a,b or strong). */
 export const DISABLE_VARIABLE = 'LAB9_GRADE_DISABLE';
-export type LayerGroup = 'bwrap' | 'uid' | 'cgroups' | 'permissions';
-const GROUPS: readonly LayerGroup[] = ['bwrap', 'uid', 'cgroups', 'permissions'];
+export type LayerGroup = 'bwrap' | 'uid' | 'cgroups' | 'cpu' | 'permissions';
+const GROUPS: readonly LayerGroup[] = ['bwrap', 'uid', 'cgroups', 'cpu', 'permissions'];
 
 /** What was found at start; `confine` builds each run's command line from it. */
 export interface Isolation {
@@ -92,6 +100,8 @@ export interface Isolation {
   readonly bwrap: string | null;
   readonly setpriv: string | null;
   readonly cgroups: CgroupLayout;
+  /** The CPU limit of every run, in CPUs; null where the kernel CPU limit layer is off. */
+  readonly cpus: number | null;
   /** The seccomp program's file (root-only), given to bwrap per run; null without seccomp. */
   readonly seccompFile: string | null;
   /** The running Node's switch of its permission model (node-flags.ts); null to run without. */
@@ -117,10 +127,12 @@ export const LABELS: Record<LayerId, string> = {
   'run-uid': 'own uid per run',
   'cgroup-memory': 'kernel memory limit',
   'cgroup-pids': 'kernel task limit',
+  'cgroup-cpu': 'kernel CPU limit',
   'cgroup-kill': 'cgroup kill',
   'pid-namespace': 'pid namespace',
   'net-namespace': 'network namespace',
   'mount-namespace': 'mount namespace',
+  'private-submissions': 'submissions out of reach',
   seccomp: 'seccomp filter',
 };
 
@@ -196,6 +208,8 @@ export interface DetectOptions {
   readonly readPaths: readonly string[];
   /** The environment override; defaults to process.env[DISABLE_VARIABLE]. */
   readonly disable?: string;
+  /** CPU time of each run, in CPUs (`--cpus`). @default DEFAULT_CPUS */
+  readonly cpus?: number;
 }
 
 /**
@@ -217,17 +231,36 @@ export async function detectIsolation(options: DetectOptions): Promise<Isolation
       ? `Node ${process.version} has no permission model`
       : `${model.flag}: no inspector, writes only to the run's temporary folders`;
 
+  const cpus = options.cpus ?? DEFAULT_CPUS;
   let cgroups = NO_CGROUPS;
   let cgroupReason = disabled.has('cgroups') ? off('cgroups') : notRoot;
+  let cpuReason: string | null = null;
   if (root && !disabled.has('cgroups')) {
     cgroups = detectCgroupLayout();
-    try {
-      sweepStaleCgroups(cgroups);
-      const probe = RunCgroup.create(cgroups, `${RUN_CGROUP_PREFIX}${process.pid}-probe`, {
+    if (disabled.has('cpu')) {
+      cgroups = withoutCpu(cgroups);
+      cpuReason = off('cpu');
+    }
+    const hadCpu = cgroups.v2Cpu || cgroups.v1Cpu !== null;
+    const tryCreate = async (layout: typeof cgroups): Promise<void> => {
+      const probe = RunCgroup.create(layout, `${RUN_CGROUP_PREFIX}${process.pid}-probe`, {
         memoryBytes: 256 * 1024 * 1024,
         maxTasks: MAX_TASKS,
+        cpus,
       });
       await probe.remove();
+    };
+    try {
+      sweepStaleCgroups(cgroups);
+      try {
+        await tryCreate(cgroups);
+      } catch (error) {
+        // A kernel without CFS bandwidth control: every other cgroup layer still works.
+        if (!hadCpu) throw error;
+        cpuReason = `cannot set a CPU quota: ${(error as Error).message}`;
+        cgroups = withoutCpu(cgroups);
+        await tryCreate(cgroups);
+      }
       cgroupReason = 'no cgroup memory/pids hierarchy we can create groups in';
     } catch (error) {
       cgroupReason = `cannot create a cgroup: ${(error as Error).message}`;
@@ -251,6 +284,7 @@ export async function detectIsolation(options: DetectOptions): Promise<Isolation
     bwrap: bwrapPath,
     setpriv: setprivPath,
     cgroups,
+    cpus: cgroups.v2Cpu || cgroups.v1Cpu !== null ? cpus : null,
     seccompFile,
     permissionFlag,
   };
@@ -305,6 +339,15 @@ export async function detectIsolation(options: DetectOptions): Promise<Isolation
       on: words.pids !== null,
       detail: words.pids === null ? cgroupReason : `${words.pids} = ${MAX_TASKS}`,
     },
+    {
+      id: 'cgroup-cpu',
+      on: words.cpu !== null,
+      detail:
+        words.cpu === null
+          ? (cpuReason ??
+            (cgroups === NO_CGROUPS ? cgroupReason : 'no cpu controller in our cgroups'))
+          : `${words.cpu}: ${cpus} CPU${cpus === 1 ? '' : 's'} per run (--cpus)`,
+    },
     { id: 'cgroup-kill', on: words.kill !== null, detail: words.kill ?? cgroupReason },
     {
       id: 'pid-namespace',
@@ -323,6 +366,7 @@ export async function detectIsolation(options: DetectOptions): Promise<Isolation
         ? 'only the sandbox (read-only), node_modules and system folders; temp folders noexec'
         : whyBwrapOff(),
     },
+    privacyAtStart(chosen, ns ? '' : whyBwrapOff()),
     {
       id: 'seccomp',
       on: ns && chosen.seccompFile !== null,
@@ -445,8 +489,13 @@ export interface Confinement {
   readonly cgroup: RunCgroup | null;
   /** Closes the seccomp descriptor (once the child is spawned, it has its own copy). */
   closeSpawnFds(): void;
-  /** Kills whatever is left in the cgroup, removes it, releases the uid; false if it resisted. */
+  /**
+   * Kills whatever is left in the cgroup, removes it and the files the run's uid left outside
+   * its sandbox (leftovers.ts), releases the uid; false if a process resisted.
+   */
   release(): Promise<boolean>;
+  /** What release() removed outside the sandbox; null before it ran or without a run uid. */
+  leftovers(): Sweep | null;
 }
 
 /** fd of the seccomp program in bwrap: after stdin, stdout, stderr and the channel. */
@@ -485,7 +534,8 @@ export function confine(isolation: Isolation, request: ConfineRequest): Confinem
   const hasCgroups =
     isolation.cgroups.v2 !== null ||
     isolation.cgroups.v1Memory !== null ||
-    isolation.cgroups.v1Pids !== null;
+    isolation.cgroups.v1Pids !== null ||
+    isolation.cgroups.v1Cpu !== null;
   try {
     if (hasCgroups) {
       cgroup = RunCgroup.create(
@@ -494,6 +544,7 @@ export function confine(isolation: Isolation, request: ConfineRequest): Confinem
         {
           memoryBytes: request.memoryBytes,
           maxTasks: MAX_TASKS,
+          cpus: isolation.cpus,
         },
       );
     }
@@ -543,6 +594,7 @@ export function confine(isolation: Isolation, request: ConfineRequest): Confinem
   }
   const [command = request.command, ...args] = line;
   let released = false;
+  let swept: Sweep | null = null;
   return {
     command,
     args,
@@ -562,10 +614,13 @@ export function confine(isolation: Isolation, request: ConfineRequest): Confinem
         clean = (await cgroup.kill(KILL_DEADLINE_MS)).length === 0;
         clean = (await cgroup.remove()) && clean;
       }
+      // Before the uid can go to another run: what this one left must not be found by it.
+      if (held !== null) swept = removeFilesOf(held.uid, undefined, [request.base]);
       // A uid whose processes may still live is not handed out again.
       if (clean) held?.release();
       return clean;
     },
+    leftovers: () => swept,
   };
 }
 

@@ -13,6 +13,16 @@ export const DEFAULT_TIMEOUT_S = Math.ceil(120 * TIME_FACTOR);
 /** Resident memory of one submission's whole process tree (Jest, its worker, anything spawned). */
 export const DEFAULT_MEMORY_MIB = 2048;
 
+/**
+ * CPU time of one run, in CPUs: one core's worth, so that --jobs runs on as many cores grade as
+ * fast as one alone, and a busy submission cannot slow its neighbours (it measured 3× without).
+ */
+export const DEFAULT_CPUS = 1;
+
+/** --cpus bounds: the kernel's smallest quota is 1 ms per 100 ms; more than 64 is no limit. */
+export const MIN_CPUS = 0.01;
+export const MAX_CPUS = 64;
+
 /** V8 heap per Node process of a run: half the tree's budget, so Jest and its worker both fit. */
 export const heapLimitMib = (memoryMib: number): number => Math.max(64, Math.floor(memoryMib / 2));
 

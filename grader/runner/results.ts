@@ -12,6 +12,7 @@
  * Above: report.ts writes it; below: score.ts's Grade.
  */
 import { z } from 'zod';
+import { markdownInline, quoteBlock, quoteInline } from '../harness/untrusted-text';
 import type { RubricTest } from '../rubric';
 import {
   DEFAULT_FEEDBACK_MODE,
@@ -25,6 +26,12 @@ import type { SubmissionReport } from './grade-submission';
 
 /** Per-test output is a failure message, not a log: Gradescope pages get slow past this. */
 const MAX_TEST_OUTPUT_CHARS = 8 * 1024;
+
+/** Lines of one test's output; a failure message is a screenful. */
+const MAX_TEST_OUTPUT_LINES = 120;
+
+/** Compiler messages quoted in `output`; the rest are in feedback.md's count. */
+const MAX_COMPILE_LINES = 40;
 
 export const GRADESCOPE_VISIBILITY = {
   visible: 'visible',
@@ -112,15 +119,9 @@ export function testTags(test: RubricTest): ('9A' | '9B')[] {
   return test.part === '9A+9B' ? ['9A', '9B'] : [test.part];
 }
 
-function capped(text: string): string {
-  return text.length > MAX_TEST_OUTPUT_CHARS
-    ? `${text.slice(0, MAX_TEST_OUTPUT_CHARS)}\n… [cut at ${MAX_TEST_OUTPUT_CHARS} characters]`
-    : text;
-}
-
 /** A line of Markdown that shows `text` as written: no tags, no emphasis. */
 function markdownPlain(text: string): string {
-  return text.replace(/[\\`*_<>&[\]]/g, (char) => `\\${char}`);
+  return markdownInline(text, MAX_TEST_OUTPUT_CHARS);
 }
 
 /**
@@ -133,8 +134,8 @@ export function summaryText(
   format: 'md' | 'text' = 'md',
 ): string {
   const { grade } = report;
-  const plain = format === 'md' ? markdownPlain : (text: string): string => text;
-  const block = format === 'md' ? fenced : (text: string): string => text;
+  const plain = format === 'md' ? markdownPlain : (text: string): string => quoteInline(text);
+  const block = format === 'md' ? fenced : (text: string): string => quoteBlock(text);
   const lines = [
     `${format === 'md' ? '**' : ''}${plain(report.submission.name)}: ${grade.score}/${grade.max} · ${grade.status}${format === 'md' ? '**' : ''}`,
     '',
@@ -150,12 +151,10 @@ export function summaryText(
       : '- Every test shows its failure message.',
   );
   if (report.compileErrors.length > 0) {
-    lines.push(
-      '',
-      'peer.ts does not compile, so no test ran:',
-      '',
-      block(report.compileErrors.join('\n')),
-    );
+    const shown = report.compileErrors.slice(0, MAX_COMPILE_LINES);
+    const more = report.compileErrors.length - shown.length;
+    if (more > 0) shown.push(`(${more} more compiler messages)`);
+    lines.push('', 'peer.ts does not compile, so no test ran:', '', block(shown.join('\n')));
   }
   if (grade.status === 'needs-review' || grade.status === 'invalid') {
     lines.push('', `${grade.status === 'invalid' ? 'Not graded' : 'Needs review'}:`, '');
@@ -189,7 +188,7 @@ function testOutputs(
   for (const group of failureGroups(report.grade.tests, mode)) {
     const [first, ...rest] = group.tests;
     if (first === undefined) continue;
-    outputs.set(first.test.id, fenced(capped(group.message)));
+    outputs.set(first.test.id, fenced(group.message, MAX_TEST_OUTPUT_CHARS, MAX_TEST_OUTPUT_LINES));
     for (const test of rest) {
       outputs.set(
         test.test.id,

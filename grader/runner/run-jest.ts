@@ -183,11 +183,36 @@ export async function runJest(options: JestRunOptions): Promise<JestRun> {
     outcome,
     reason,
     reading: { records, anomalies },
-    output: withoutSandboxPath(stripVTControlCharacters(result.output), sandbox.root),
+    output:
+      withoutSandboxPath(stripVTControlCharacters(result.output), sandbox.root) +
+      graderNotes(result),
     durationMs: result.durationMs,
     peakRssBytes: result.peakRssBytes,
     identity: { tag: result.tag, uid: result.uid, cgroup: result.cgroup },
   };
+}
+
+/** Files removed after the run: listed up to this many in its log, the rest counted. */
+const SHOWN_LEFTOVERS = 20;
+
+/** What the grader did to the run from outside, for run.log: leftovers removed, CPU throttling. */
+function graderNotes(result: ChildResult): string {
+  const notes: string[] = [];
+  const removed = result.leftoversRemoved;
+  if (removed.length > 0) {
+    const shown = removed.slice(0, SHOWN_LEFTOVERS).join(', ');
+    const more =
+      removed.length > SHOWN_LEFTOVERS ? ` and ${removed.length - SHOWN_LEFTOVERS} more` : '';
+    notes.push(
+      `[grader] removed ${removed.length} file${removed.length === 1 ? '' : 's'} the run left outside its sandbox: ${shown}${more}`,
+    );
+  }
+  if (result.cpuThrottledPeriods > 0) {
+    notes.push(
+      `[grader] the run was held at its CPU limit in ${result.cpuThrottledPeriods} periods of 100 ms`,
+    );
+  }
+  return notes.map((note) => `\n${note}`).join('');
 }
 
 /** Failure messages name files as in the kit (lab9/src/peer/peer.ts:12:5), not /tmp/lab9-grade-x/. */

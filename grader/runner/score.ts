@@ -6,6 +6,7 @@
  * Below: channel.ts (verified records), run-jest.ts (one run). Above: grade-submission.ts.
  */
 import { stripVTControlCharacters } from 'node:util';
+import { escapeControls } from '../harness/untrusted-text';
 import type { RubricTest } from '../rubric';
 import type { ChannelRecord, TestStatus } from './channel';
 import type { JestRun, RunIdentity, RunOutcome } from './run-jest';
@@ -63,13 +64,18 @@ function runStatus(status: TestStatus): TestRunStatus {
   return NOT_RUN_STATUSES.has(status) ? 'not-run' : 'failed';
 }
 
-/** Trims the parts of a failure message that teach nothing: colours and frames inside Jest. */
+/**
+ * Trims the parts of a failure message that teach nothing (colours, frames inside Jest) and
+ * shows any other control character as an escape: the message may quote the student's code.
+ */
 export function cleanMessage(message: string): string {
-  return stripVTControlCharacters(message)
-    .split('\n')
-    .filter((line) => !/^\s+at .*(node_modules[\\/]|node:internal|\(<anonymous>\)$)/.test(line))
-    .join('\n')
-    .trimEnd();
+  return escapeControls(
+    stripVTControlCharacters(message)
+      .split('\n')
+      .filter((line) => !/^\s+at .*(node_modules[\\/]|node:internal|\(<anonymous>\)$)/.test(line))
+      .join('\n')
+      .trimEnd(),
+  );
 }
 
 /** One run's records, checked against the rubric and each other. */

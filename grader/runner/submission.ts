@@ -4,11 +4,25 @@
  * Below: archive.ts reads archives. Above: grade-submission.ts puts the file in a sandbox,
  * after rewriting imports of the kit (`../lab9/src/...`) to resolve from there.
  */
-import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, join, posix, resolve, sep } from 'node:path';
+import {
+  closeSync,
+  constants,
+  existsSync,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readdirSync,
+  readSync,
+  type Stats,
+  statSync,
+} from 'node:fs';
+import { basename, join, posix, resolve, sep } from 'node:path';
 import ts from 'typescript';
 import { archiveSuffix, ArchiveRefusedError, normaliseEntryPath, scanArchive } from './archive';
 import { MAX_PEER_FILE_BYTES } from './limits';
+import { uniqueNames } from './output-names';
+
+export { submissionName } from './output-names';
 
 /** Where peer.ts may sit in a submission, best first (each also inside one wrapping folder). */
 export const PEER_LOCATIONS = ['lab9/src/peer/peer.ts', 'src/peer/peer.ts', 'peer.ts'] as const;
@@ -90,18 +104,84 @@ function linkInPath(root: string, relPath: string): string | null {
   return null;
 }
 
+/** What a file system entry is, for a refusal: `a FIFO`, `a character device`. */
+export function fileKind(stat: Stats): string {
+  if (stat.isFile()) return 'a regular file';
+  if (stat.isDirectory()) return 'a folder';
+  if (stat.isSymbolicLink()) return 'a symbolic link';
+  if (stat.isFIFO()) return 'a FIFO (named pipe)';
+  if (stat.isSocket()) return 'a socket';
+  if (stat.isCharacterDevice()) return 'a character device';
+  if (stat.isBlockDevice()) return 'a block device';
+  return 'a special file';
+}
+
+/** A file's bytes, or why it was not read. */
+export type FileRead =
+  { readonly ok: true; readonly data: Buffer } | { readonly ok: false; readonly reason: string };
+
+/**
+ * Reads a submission's file only if it is a regular file of at most `maxBytes`, checked before
+ * reading: a FIFO would block the grader for ever, a device never end, a link lead out of the
+ * submission. `followLink` only for a path the instructor named on the command line. The file
+ * is opened non-blocking and without following a link, and checked again on the open
+ * descriptor, so swapping it between the check and the read does not help; reading stops one
+ * byte past the limit, whatever the size said.
+ */
+export function readRegularFile(
+  path: string,
+  shownAs: string,
+  maxBytes: number,
+  followLink = false,
+): FileRead {
+  const stat = followLink ? statSync(path) : lstatSync(path);
+  if (!stat.isFile())
+    return { ok: false, reason: `${shownAs} is ${fileKind(stat)}, not a regular file` };
+  const tooBig = (size: number): FileRead => ({
+    ok: false,
+    reason: `${shownAs} is ${size} bytes, more than ${maxBytes}`,
+  });
+  if (stat.size > maxBytes) return tooBig(stat.size);
+  const flags = constants.O_RDONLY | constants.O_NONBLOCK | (followLink ? 0 : constants.O_NOFOLLOW);
+  const fd = openSync(path, flags);
+  try {
+    const opened = fstatSync(fd);
+    if (!opened.isFile() || opened.ino !== stat.ino || opened.dev !== stat.dev) {
+      return { ok: false, reason: `${shownAs} changed while it was being read` };
+    }
+    const buffer = Buffer.alloc(maxBytes + 1);
+    let length = 0;
+    for (;;) {
+      const read = readSync(fd, buffer, length, buffer.length - length, null);
+      if (read === 0) break;
+      length += read;
+      if (length > maxBytes) return tooBig(length);
+    }
+    return { ok: true, data: buffer.subarray(0, length) };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** peer.ts's bytes as source, or why it cannot be graded. */
+function readPeerSource(path: string, relPath: string, followLink = false): PeerFile {
+  const read = readRegularFile(path, relPath, MAX_PEER_FILE_BYTES, followLink);
+  return read.ok ? checkedSource(relPath, read.data) : { ok: false, reason: read.reason };
+}
+
 /** Reads the student's peer.ts out of a submission folder, archive or single file. */
 export async function readPeerFile(submission: Submission): Promise<PeerFile> {
   try {
     if (submission.kind === 'file') {
-      return checkedSource(basename(submission.path), readFileSync(submission.path));
+      // Named on the command line by the instructor: a link there is theirs.
+      return readPeerSource(submission.path, basename(submission.path), true);
     }
     if (submission.kind === 'folder') {
       const relPath = choosePeerPath(folderCandidates(submission.path));
       if (relPath === null) return { ok: false, reason: `no peer.ts found (${WHERE_LOOKED})` };
       const link = linkInPath(submission.path, relPath);
       if (link !== null) return { ok: false, reason: link };
-      return checkedSource(relPath, readFileSync(join(submission.path, relPath)));
+      return readPeerSource(join(submission.path, relPath), relPath);
     }
     const scan = await scanArchive(submission.path, (p) => posix.basename(p) === 'peer.ts');
     const files = scan.entries
@@ -118,7 +198,13 @@ export async function readPeerFile(submission: Submission): Promise<PeerFile> {
       return { ok: false, reason: `archive refused: ${error.message}` };
     }
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {
+    if (
+      code === 'ENOENT' ||
+      code === 'EACCES' ||
+      code === 'EISDIR' ||
+      code === 'ELOOP' ||
+      code === 'ENOTDIR'
+    ) {
       return { ok: false, reason: `cannot read the submission: ${(error as Error).message}` };
     }
     throw error;
@@ -192,19 +278,10 @@ export function sandboxSpecifier(specifier: string): string | null {
   return relative.startsWith('.') ? relative : `./${relative}`;
 }
 
-/** Output folder name: the file name without its archive suffix, in safe characters. */
-export function submissionName(path: string): string {
-  const base = basename(path);
-  const suffix = archiveSuffix(base) ?? (base.endsWith('.ts') ? '.ts' : '');
-  let name = base.slice(0, base.length - suffix.length);
-  // A bare peer.ts is named after its folder: solution/peer.ts is "solution".
-  if (suffix === '.ts' && name === 'peer') name = basename(dirname(resolve(path)));
-  return name.replace(/[^\w.-]+/g, '_').replace(/^\.+/, '_') || 'submission';
-}
-
 /**
  * Expands the command line into submissions, in argument order (a glob's and a collection's
- * matches sorted), each with a unique name. Missing paths and empty collections are UsageErrors.
+ * matches sorted), each once, each with a unique name (output-names.ts). Missing paths and
+ * empty collections are UsageErrors.
  */
 export function expandSubmissions(args: readonly string[], cwd = process.cwd()): Submission[] {
   const found: Omit<Submission, 'name'>[] = [];
@@ -213,13 +290,15 @@ export function expandSubmissions(args: readonly string[], cwd = process.cwd()):
     if (paths.length === 0) throw new UsageError(`no file matches ${arg}`);
     for (const path of paths) found.push(...classify(resolve(cwd, path), arg));
   }
-  const used = new Map<string, number>();
-  return found.map((submission) => {
-    const base = submissionName(submission.path);
-    const count = (used.get(base) ?? 0) + 1;
-    used.set(base, count);
-    return { ...submission, name: count === 1 ? base : `${base}-${count}` };
+  // The same submission named twice (a glob and its folder) is graded once.
+  const seen = new Set<string>();
+  const unique = found.filter((submission) => {
+    if (seen.has(submission.path)) return false;
+    seen.add(submission.path);
+    return true;
   });
+  const names = uniqueNames(unique);
+  return unique.map((submission, i) => ({ ...submission, name: names[i] ?? 'submission' }));
 }
 
 function classify(path: string, arg: string): Omit<Submission, 'name'>[] {

@@ -3,9 +3,12 @@
  * how arguments expand, how kit imports are rewritten, and which archives are refused whole.
  * No Jest run, no type check: these are the cheap checks in front of grading.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { refusalReason, scanArchive } from '../runner/archive';
+import { MAX_PEER_FILE_BYTES } from '../runner/limits';
+import { isReservedName, uniqueNames } from '../runner/output-names';
 import {
   choosePeerPath,
   expandSubmissions,
@@ -131,6 +134,45 @@ describe('readPeerFile: folders', () => {
     expect(peer).toEqual({ ok: false, reason: 'peer.ts goes through a symbolic link' });
   });
 
+  test('a FIFO named peer.ts is refused before it is opened, so it cannot block the batch', async () => {
+    mkdirSync(join(tmp.path, 'piped', 'lab9', 'src', 'peer'), { recursive: true });
+    // Nobody ever writes to it: a read would wait for ever, and Jest's timeout would say so.
+    execFileSync('mkfifo', [join(tmp.path, 'piped', 'lab9', 'src', 'peer', 'peer.ts')]);
+    const peer = await readPeerFile({ name: 'p', path: join(tmp.path, 'piped'), kind: 'folder' });
+    expect(peer).toEqual({
+      ok: false,
+      reason: 'lab9/src/peer/peer.ts is a FIFO (named pipe), not a regular file',
+    });
+  }, 10_000);
+
+  test('a FIFO named like an archive is refused, not opened', async () => {
+    execFileSync('mkfifo', [join(tmp.path, 'piped.zip')]);
+    const peer = await readPeerFile({
+      name: 'p',
+      path: join(tmp.path, 'piped.zip'),
+      kind: 'archive',
+    });
+    expect(peer).toEqual({
+      ok: false,
+      reason: 'archive refused: the archive is not a regular file',
+    });
+  }, 10_000);
+
+  test('a peer.ts larger than the limit is refused from its size, before it is read', async () => {
+    write('big/peer.ts', Buffer.alloc(MAX_PEER_FILE_BYTES + 1, 0x20));
+    const peer = await readPeerFile({ name: 'b', path: join(tmp.path, 'big'), kind: 'folder' });
+    expect(peer).toEqual({
+      ok: false,
+      reason: `peer.ts is ${MAX_PEER_FILE_BYTES + 1} bytes, more than ${MAX_PEER_FILE_BYTES}`,
+    });
+  });
+
+  test('a folder named peer.ts is refused with what it is', async () => {
+    mkdirSync(join(tmp.path, 'odd', 'peer.ts'), { recursive: true });
+    const peer = await readPeerFile({ name: 'o', path: join(tmp.path, 'odd'), kind: 'folder' });
+    expect(peer).toEqual({ ok: false, reason: 'peer.ts is a folder, not a regular file' });
+  });
+
   test('says where it looked when there is no peer.ts', async () => {
     write('empty/README.md', 'hello');
     const peer = await readPeerFile({ name: 'e', path: join(tmp.path, 'empty'), kind: 'folder' });
@@ -236,12 +278,65 @@ describe('expandSubmissions', () => {
     ]);
   });
 
-  test('gives two submissions of the same name distinct names', () => {
+  test('two folders of the same name in different places get distinct names from their paths', () => {
     write('a/alice/peer.ts');
     write('b/alice/peer.ts');
-    expect(expandSubmissions(['a/alice', 'b/alice'], tmp.path).map((s) => s.name)).toEqual([
+    const names = expandSubmissions(['a/alice', 'b/alice'], tmp.path).map((s) => s.name);
+    expect(names).toEqual([expect.stringMatching(/^alice-dir-[0-9a-f]{6}$/), expect.any(String)]);
+    expect(names[1]).toMatch(/^alice-dir-[0-9a-f]{6}$/);
+    expect(names[0]).not.toBe(names[1]);
+  });
+
+  test('alice, alice-2 and alice.zip each get their own folder, in any argument order', () => {
+    write('class/alice/peer.ts');
+    write('class/alice-2/peer.ts');
+    write('class/alice.zip', makeZip([{ path: 'peer.ts', data: PEER }]));
+    const named = (args: string[]): Map<string, string> =>
+      new Map(expandSubmissions(args, tmp.path).map((s) => [s.path, s.name]));
+    const forward = named(['class/alice', 'class/alice-2', 'class/alice.zip']);
+    const backward = named(['class/alice.zip', 'class/alice-2', 'class/alice']);
+    expect(new Set(forward.values()).size).toBe(3);
+    expect(backward).toEqual(forward);
+    expect(forward.get(join(tmp.path, 'class', 'alice'))).toBe('alice');
+    expect(forward.get(join(tmp.path, 'class', 'alice-2'))).toBe('alice-2');
+    expect(forward.get(join(tmp.path, 'class', 'alice.zip'))).toMatch(/^alice-zip-[0-9a-f]{6}$/);
+    // The folder of submissions gives the same names as the paths one by one.
+    expect(named(['class'])).toEqual(forward);
+  });
+
+  test('a told-apart name is the same in every batch where the name is shared', () => {
+    const zip = { path: '/x/class/alice.zip', kind: 'archive' as const };
+    const [alone] = uniqueNames([{ path: '/x/class/alice', kind: 'folder' }, zip]).slice(1);
+    const [withMore] = uniqueNames([
+      { path: '/x/class/bob', kind: 'folder' },
+      zip,
+      { path: '/x/class/alice.tgz', kind: 'archive' },
+      { path: '/x/class/alice', kind: 'folder' },
+    ]).slice(1);
+    expect(withMore).toBe(alone);
+  });
+
+  test('Alice and alice are told apart: case-insensitive file systems would merge them', () => {
+    const names = uniqueNames([
+      { path: '/x/Alice', kind: 'folder' },
+      { path: '/x/alice', kind: 'folder' },
+    ]);
+    expect(names[0]?.toLowerCase()).not.toBe(names[1]?.toLowerCase());
+  });
+
+  test('a submission named grades.csv, or like any output file, gets a folder of another name', () => {
+    expect(isReservedName('grades.csv')).toBe(true);
+    expect(isReservedName('GRADES.CSV')).toBe(true);
+    expect(isReservedName('roster.json')).toBe(true);
+    expect(isReservedName('alice')).toBe(false);
+    const [name] = uniqueNames([{ path: '/x/grades.csv', kind: 'folder' }]);
+    expect(name).toMatch(/^grades\.csv-dir-[0-9a-f]{6}$/);
+  });
+
+  test('the same path given twice is graded once', () => {
+    write('class/alice/peer.ts');
+    expect(expandSubmissions(['class/alice', 'class/*'], tmp.path).map((s) => s.name)).toEqual([
       'alice',
-      'alice-2',
     ]);
   });
 

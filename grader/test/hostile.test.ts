@@ -152,6 +152,31 @@ function survivors(tags: ReadonlySet<string>, uids: ReadonlySet<number>): string
   return found;
 }
 
+/** Files owned by one of `uids` in the folders every user may write to, two levels deep. */
+function filesOf(uids: ReadonlySet<number>): string[] {
+  const found: string[] = [];
+  const look = (dir: string, depth: number): void => {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const path = join(dir, name);
+      try {
+        const stat = lstatSync(path);
+        if (uids.has(stat.uid)) found.push(`file ${path} of uid ${stat.uid}`);
+        else if (stat.isDirectory() && depth > 0) look(path, depth - 1);
+      } catch {
+        // Gone while we looked.
+      }
+    }
+  };
+  for (const dir of ['/tmp', '/var/tmp', '/dev/shm', '/run/lock']) look(dir, 1);
+  return found;
+}
+
 const tmp = tempDir('hostile');
 const kit = join(tmp.path, 'kit');
 const out = join(tmp.path, 'out');
@@ -241,7 +266,7 @@ beforeAll(async () => {
       log: readFileSync(join(out, name, 'run.log'), 'utf8'),
     });
   }
-  leftovers = survivors(tags, uids);
+  leftovers = [...survivors(tags, uids), ...filesOf(uids)];
   const layout = detectCgroupLayout();
   for (const results of [...graded.values()].map((g) => g.results)) {
     for (const run of results.extra_data.runs) {
@@ -280,7 +305,7 @@ describe('npm run grade on hostile submissions', () => {
     expect(after.modules).toBe(before.modules);
   });
 
-  test('afterwards no process of any run is left: none with its tag, its uid, or its cgroup', () => {
+  test('afterwards nothing of any run is left: no process with its tag, uid or cgroup, no file of its uid', () => {
     expect(leftovers).toEqual([]);
   });
 
@@ -308,6 +333,14 @@ describe('npm run grade on hostile submissions', () => {
       'its log shows what it tried and how that failed',
       () => {
         for (const line of logged) expect(graded.get(fixture.name)?.log).toContain(line.text);
+      },
+    );
+
+    (fixture.absent.length > 0 ? test : test.skip)(
+      'its log shows none of what must not happen',
+      () => {
+        for (const text of fixture.absent)
+          expect(graded.get(fixture.name)?.log).not.toContain(text);
       },
     );
   });
