@@ -9,6 +9,8 @@ module.exports = {
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },
   testMatch: ['<rootDir>/grader/suites/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/'],
+  // Compiles the peer process's code once, before any scenario's time bound starts.
+  globalSetup: '<rootDir>/grader/harness/peer-host/global-setup.ts',
   // Each scenario bounds its own waits and fails with a message first; this is the backstop.
   testTimeout: 10_000,
   watchman: false,
