@@ -119,9 +119,9 @@ export class PeerHost {
   request<K extends OpName>(op: K, args: HostOps[K]['request']): Promise<HostOps[K]['reply']> {
     if (this.#death) return Promise.reject(new HostGone(this.#death));
     if (isHarnessOp(op)) {
-      return this.#answerHere(op, args as never) as Promise<HostOps[K]['reply']>;
+      return this.#answerHere(op, args as never);
     }
-    return this.#ask(op as PeerOpName, args) as Promise<HostOps[K]['reply']>;
+    return this.#ask(op, args) as Promise<HostOps[K]['reply']>;
   }
 
   /** A request whose answer nobody awaits (pipe writes): order is all that matters. */
@@ -209,10 +209,10 @@ export class PeerHost {
         return this.#stores.holdReads(name, rule);
       }
       case 'releaseAll':
-        return this.#stores.releaseAll((args as HostOps['releaseAll']['request']).name);
+        return this.#stores.releaseAll((args).name);
       case 'fileState': {
         const { name, swarmId, fileId } = args as HostOps['fileState']['request'];
-        return this.#stores.fileState(name, swarmId, fileId) as Promise<HostOps[K]['reply']>;
+        return this.#stores.fileState(name, swarmId, fileId);
       }
     }
     throw new TypeError(`${String(op)} is not answered by the harness`);

@@ -186,7 +186,7 @@ function issueText(error: z.ZodError): string {
   // A union's own issue says only "Invalid input": the closest alternative's says what.
   while (issue?.code === 'invalid_union' && issue.errors[0]?.[0] !== undefined) {
     const inner: z.core.$ZodIssue = issue.errors[0][0];
-    issue = { ...inner, path: [...issue.path, ...inner.path] } as typeof issue;
+    issue = { ...inner, path: [...issue.path, ...inner.path] };
   }
   if (issue === undefined) return 'unknown';
   const where = issue.path.length === 0 ? 'message' : issue.path.join('.');

@@ -39,7 +39,8 @@ import { RemoteStore, storeError } from './remote-store';
 // console output (anything written to process.stdout from now on) goes to stderr instead.
 const channel = process.stdout;
 const writeChannel = channel.write.bind(channel);
-process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
+const toStderr: typeof process.stdout.write = process.stderr.write.bind(process.stderr);
+process.stdout.write = toStderr;
 
 function send(message: HostMessage): void {
   writeChannel(encodeMessage(message));
@@ -75,7 +76,7 @@ function callStore<K extends StoreCallName>(
 ): Promise<StoreOps[K]['reply']> {
   const id = nextStoreCall++;
   return new Promise((resolve, reject) => {
-    storeCalls.set(id, { resolve: resolve as (value: unknown) => void, reject });
+    storeCalls.set(id, { resolve: resolve, reject });
     send({ kind: 'store', id, call, ...args } as HostMessage);
   });
 }
