@@ -8,7 +8,7 @@
  */
 import { tmpdir } from 'node:os';
 import { z } from 'zod';
-import { permissionFlags } from '../../runner/node-flags';
+import type { PermissionGrants } from '../../runner/node-flags';
 import { REPO_ROOT, peerModulePath } from '../implementation';
 import { type CompiledPeerHost, compileCached } from './compile';
 
@@ -18,6 +18,8 @@ export const PEER_HOST_VARIABLE = 'LAB9_PEER_HOST';
 /** What the runner prepared for the peer processes of one run. */
 export interface PeerHostPlan {
   readonly compiled: CompiledPeerHost;
+  /** The permission-model flags of the peer process (peerGrants); null: Node has none. */
+  readonly permissions: readonly string[] | null;
   /** The uid (and gid) of the peer processes, and setpriv to switch to it; null: the harness's. */
   readonly uid: number | null;
   readonly setpriv: string | null;
@@ -27,6 +29,7 @@ export interface PeerHostPlan {
 
 const PlanSchema = z.object({
   compiled: z.object({ dir: z.string(), entry: z.string(), peerModule: z.string() }),
+  permissions: z.array(z.string()).nullable(),
   uid: z.number().int().positive().nullable(),
   setpriv: z.string().nullable(),
   heapMib: z.number().int().positive().nullable(),
@@ -48,11 +51,23 @@ export interface PeerLaunch {
   readonly dir: string;
 }
 
+/** What the peer process may do: read its compiled folder, use sockets; nothing else. */
+export function peerGrants(compiled: CompiledPeerHost): PermissionGrants {
+  return { read: [compiled.dir], write: [], net: true };
+}
+
 export function peerHostPlan(): PeerHostPlan {
   const given = process.env[PEER_HOST_VARIABLE];
   if (given !== undefined && given !== '') return PlanSchema.parse(JSON.parse(given));
+  // Outside the runner (the kit's own tests): the kit's grader/runner is there, unlike in a
+  // sandbox, which gets the flags in the plan.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { permissionFlags } =
+    require('../../runner/node-flags') as typeof import('../../runner/node-flags');
+  const compiled = compileCached({ root: REPO_ROOT, peerModule: peerModulePath() }, tmpdir());
   return {
-    compiled: compileCached({ root: REPO_ROOT, peerModule: peerModulePath() }, tmpdir()),
+    compiled,
+    permissions: permissionFlags(peerGrants(compiled)),
     uid: null,
     setpriv: null,
     heapMib: null,
@@ -61,10 +76,9 @@ export function peerHostPlan(): PeerHostPlan {
 
 export function peerLaunch(plan: PeerHostPlan): PeerLaunch {
   const { compiled } = plan;
-  const permissions = permissionFlags({ read: [compiled.dir], write: [], net: true });
   const node = [
     process.execPath,
-    ...(permissions ?? []),
+    ...(plan.permissions ?? []),
     '--disable-warning=ExperimentalWarning',
     '--enable-source-maps',
     ...(plan.heapMib === null ? [] : [`--max-old-space-size=${plan.heapMib}`]),
@@ -87,7 +101,8 @@ export function peerLaunch(plan: PeerHostPlan): PeerLaunch {
     command: '/bin/sh',
     args: ['-c', CLOSE_FDS, 'lab9-peer', ...user, ...node],
     env: {},
-    cwd: compiled.dir,
+    // Not the compiled folder: the harness's uid cannot enter it, only the peer's can.
+    cwd: '/',
     dir: compiled.dir,
   };
 }
