@@ -130,6 +130,7 @@ interface Graded {
   readonly results: GradescopeResults;
   readonly csvRow: string[];
   readonly log: string;
+  readonly feedback: string;
 }
 
 /** Every live process whose environment carries one of `tags`, or whose uid is one of `uids`. */
@@ -235,6 +236,7 @@ beforeAll(async () => {
       results,
       csvRow: cells,
       log: readFileSync(join(out, name, 'run.log'), 'utf8'),
+      feedback: readFileSync(join(out, name, 'feedback.md'), 'utf8'),
     });
   }
   leftovers = survivors(tags, uids);
@@ -304,6 +306,15 @@ describe('npm run grade on hostile submissions', () => {
       'its log shows what it tried and how that failed',
       () => {
         for (const line of logged) expect(graded.get(fixture.name)?.log).toContain(line.text);
+      },
+    );
+
+    (fixture.absent.length > 0 ? test : test.skip)(
+      'nothing it must not achieve shows in its log, feedback or results',
+      () => {
+        const result = graded.get(fixture.name);
+        const everything = [result?.log, result?.feedback, JSON.stringify(result?.results)].join('\n');
+        for (const text of fixture.absent) expect(everything).not.toContain(text);
       },
     );
   });
