@@ -39,8 +39,9 @@ const PlanSchema = z.object({
  * Closes every descriptor from 3 to 9 before the rest runs. Node opens its own descriptors
  * close-on-exec, but one it inherited (the results channel on fd 3 of the Jest process) it
  * would pass on: libuv does not close them. Nothing above 9 is inherited by the Jest process.
+ * The shell's own PWD goes too: the peer process gets an empty environment.
  */
-const CLOSE_FDS = 'exec 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-; exec "$@"';
+const CLOSE_FDS = 'exec 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-; unset PWD OLDPWD; exec "$@"';
 
 export interface PeerLaunch {
   readonly command: string;
