@@ -448,6 +448,8 @@ module.exports = {
 ${suites}
   ],
   reporters: ['default', '<rootDir>/grader/selfcheck/points-reporter.js'],
+  // Compiles the peer process's code once, before any test's time bound starts.
+  globalSetup: '<rootDir>/grader/harness/peer-host/global-setup.ts',
 };
 `;
 }
