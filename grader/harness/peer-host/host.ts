@@ -6,6 +6,7 @@
  * taken only for a request sent and only once. Right: worker.ts. Above: world.ts.
  */
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
+import { writeSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { MAX_HOST_MESSAGE_BYTES, MAX_PENDING_STORE_CALLS } from '../bounds';
 import { Watch } from '../watch';
@@ -87,7 +88,12 @@ export class PeerHost {
     });
     this.#exited = new Promise((resolve) => this.#child.once('close', () => resolve()));
     this.#child.stdout.on('data', (chunk: Buffer) => this.#onData(chunk));
-    this.#child.stderr.on('data', (chunk: Buffer) => this.#keepOutput(chunk));
+    this.#child.stderr.on('data', (chunk: Buffer) => {
+      this.#keepOutput(chunk);
+      // And on to the run's own output, as a peer's output went when it ran in Jest's process:
+      // the runner keeps it in run.log and stops a flood there.
+      writeSync(2, chunk);
+    });
     // Writes to a process that died fail with EPIPE; its death is reported by 'close'.
     this.#child.stdin.on('error', () => undefined);
     this.#child.on('error', (error) =>

@@ -47,6 +47,12 @@ function send(message: HostMessage): void {
 }
 
 process.on('uncaughtException', (error) => {
+  const { name, code, message, stack } = serializeError(error);
+  // What Node would print for an uncaught exception, with the code, to the run's log.
+  const frames = (stack ?? '').split('\n').slice(1).join('\n');
+  process.stderr.write(
+    `peer process: uncaught ${name}${code ? ` [${code}]` : ''}: ${message}\n${frames}\n`,
+  );
   send({ kind: 'fatal', error: serializeError(error) });
   process.exit(70);
 });
