@@ -188,7 +188,7 @@ export function buildProgram(): Command {
       '--require <layers>',
       'refuse to grade unless these isolation layers are on (comma-separated ids, as in ' +
         `--check-isolation, or ${KEY_SAFETY} for those that keep the signing key and the hidden ` +
-        'suites out of the student code\'s reach); --official requires them all',
+        "suites out of the student code's reach); --official requires them all",
       layerList,
     )
     .option(

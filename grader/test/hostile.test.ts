@@ -313,7 +313,9 @@ describe('npm run grade on hostile submissions', () => {
       'nothing it must not achieve shows in its log, feedback or results',
       () => {
         const result = graded.get(fixture.name);
-        const everything = [result?.log, result?.feedback, JSON.stringify(result?.results)].join('\n');
+        const everything = [result?.log, result?.feedback, JSON.stringify(result?.results)].join(
+          '\n',
+        );
         for (const text of fixture.absent) expect(everything).not.toContain(text);
       },
     );

@@ -215,7 +215,7 @@ export class PeerHost {
         return this.#stores.holdReads(name, rule);
       }
       case 'releaseAll':
-        return this.#stores.releaseAll((args).name);
+        return this.#stores.releaseAll(args.name);
       case 'fileState': {
         const { name, swarmId, fileId } = args as HostOps['fileState']['request'];
         return this.#stores.fileState(name, swarmId, fileId);

@@ -6,9 +6,10 @@
  * on demand and run the peer process under the permission model alone.
  * Above: host.ts. Below: compile.ts, grader/runner/node-flags.ts.
  */
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { z } from 'zod';
-import type { PermissionGrants } from '../../runner/node-flags';
 import { REPO_ROOT, peerModulePath } from '../implementation';
 import { type CompiledPeerHost, compileCached } from './compile';
 
@@ -52,23 +53,38 @@ export interface PeerLaunch {
   readonly dir: string;
 }
 
-/** What the peer process may do: read its compiled folder, use sockets; nothing else. */
-export function peerGrants(compiled: CompiledPeerHost): PermissionGrants {
+/**
+ * What the peer process may do: read its compiled folder, use sockets; nothing else. (The
+ * PermissionGrants of grader/runner/node-flags.ts, which the student kit does not ship.)
+ */
+export function peerGrants(compiled: CompiledPeerHost): {
+  readonly read: readonly string[];
+  readonly write: readonly string[];
+  readonly net: boolean;
+} {
   return { read: [compiled.dir], write: [], net: true };
 }
+
+/** grader/runner/node-flags.ts, where it exists: in this repository, not in the student kit. */
+const NODE_FLAGS = join(__dirname, '..', '..', 'runner', 'node-flags.ts');
 
 export function peerHostPlan(): PeerHostPlan {
   const given = process.env[PEER_HOST_VARIABLE];
   if (given !== undefined && given !== '') return PlanSchema.parse(JSON.parse(given));
-  // Outside the runner (the kit's own tests): the kit's grader/runner is there, unlike in a
-  // sandbox, which gets the flags in the plan.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { permissionFlags } =
-    require('../../runner/node-flags') as typeof import('../../runner/node-flags');
+  // Outside the runner: the kit's own tests, where grader/runner is there (a sandbox gets the
+  // flags in the plan), or a student's self-check, where nothing is secret and it is not.
   const compiled = compileCached({ root: REPO_ROOT, peerModule: peerModulePath() }, tmpdir());
+  let permissions: string[] | null = null;
+  if (existsSync(NODE_FLAGS)) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const flags = require(NODE_FLAGS) as {
+      permissionFlags(grants: ReturnType<typeof peerGrants>): string[] | null;
+    };
+    permissions = flags.permissionFlags(peerGrants(compiled));
+  }
   return {
     compiled,
-    permissions: permissionFlags(peerGrants(compiled)),
+    permissions,
     uid: null,
     setpriv: null,
     heapMib: null,
