@@ -88,6 +88,12 @@ function jsPath(root: string, file: string): string {
   return relative(root, file).split(sep).join('/').replace(/\.ts$/, '.js');
 }
 
+/**
+ * Outputs already made in this process, by kit-relative path and source: a batch compiles the
+ * kit once and only each student's peer.ts after that.
+ */
+const transpiled = new Map<string, string>();
+
 /** Compiles into `dir` (created; must not exist). */
 export function compilePeerHost(request: CompileRequest, dir: string): CompiledPeerHost {
   // Loaded here only, so a cached compile never pays for TypeScript, and through Node's own
@@ -97,19 +103,28 @@ export function compilePeerHost(request: CompileRequest, dir: string): CompiledP
   const sources = peerHostSources(request);
   mkdirSync(dir, { recursive: true });
   for (const file of sources) {
-    const output = ts.transpileModule(readFileSync(file, 'utf8'), {
-      fileName: file,
-      compilerOptions: {
-        module: ts.ModuleKind.CommonJS,
-        target: ts.ScriptTarget.ES2022,
-        esModuleInterop: true,
-        isolatedModules: true,
-        inlineSourceMap: true,
-      },
-    });
+    const source = readFileSync(file, 'utf8');
+    // Kit-relative, so the source map names the .ts beside the .js: a stack then reads
+    // `<dir>/lab9/src/peer/peer.ts:12:5`, which the harness shortens to lab9/src/peer/peer.ts.
+    const name = relative(root, file).split(sep).join('/');
+    const key = createHash('sha256').update(name).update('\0').update(source).digest('hex');
+    let output = transpiled.get(key);
+    if (output === undefined) {
+      output = ts.transpileModule(source, {
+        fileName: name,
+        compilerOptions: {
+          module: ts.ModuleKind.CommonJS,
+          target: ts.ScriptTarget.ES2022,
+          esModuleInterop: true,
+          isolatedModules: true,
+          inlineSourceMap: true,
+        },
+      }).outputText;
+      transpiled.set(key, output);
+    }
     const target = join(dir, jsPath(root, file));
     mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(target, output.outputText);
+    writeFileSync(target, output);
   }
   const peer = tsFile(resolve(root, request.peerModule)) as string;
   return {
