@@ -12,5 +12,7 @@ module.exports = {
   // Each scenario bounds its own waits and fails with a message first; the backstop is
   // SCENARIO_MS, scaled by the time factor (LAB9_TIME_FACTOR), set there.
   setupFilesAfterEnv: ['<rootDir>/grader/harness/jest-timeout.ts'],
+  // Compiles the peer process's code once, before any scenario's time bound starts.
+  globalSetup: '<rootDir>/grader/harness/peer-host/global-setup.ts',
   watchman: false,
 };

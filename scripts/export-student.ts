@@ -455,6 +455,8 @@ ${suites}
   reporters: ['default', '<rootDir>/grader/selfcheck/points-reporter.js'],
   // Jest's default bound per test, scaled by LAB9_TIME_FACTOR on a slow machine (README).
   setupFilesAfterEnv: ['<rootDir>/lab9/test/helpers/jest-timeout.ts'],
+  // Compiles the peer process's code once, before any test's time bound starts.
+  globalSetup: '<rootDir>/grader/harness/peer-host/global-setup.ts',
 };
 `;
 }

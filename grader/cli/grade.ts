@@ -28,6 +28,7 @@ import {
   describeLayers,
   detectIsolation,
   type Isolation,
+  KEY_LAYERS,
   LABELS,
   type LayerId,
   missingForOfficial,
@@ -136,8 +137,14 @@ function cpuCount(value: string): number {
   return parsed;
 }
 
+/** The word for KEY_LAYERS in --require: what keeps the key and hidden suites out of reach. */
+const KEY_SAFETY = 'key-safety';
+
 function layerList(value: string): LayerId[] {
-  const ids = value.split(',').map((id) => id.trim());
+  const ids = value
+    .split(',')
+    .map((id) => id.trim())
+    .flatMap((id) => (id === KEY_SAFETY ? [...KEY_LAYERS] : [id]));
   const unknown = ids.filter((id) => !(id in LABELS));
   if (unknown.length > 0) {
     throw new InvalidArgumentError(
@@ -252,7 +259,8 @@ export function buildProgram(): Command {
     .option(
       '--require <layers>',
       'refuse to grade unless these isolation layers are on (comma-separated ids, as in ' +
-        '--check-isolation); --official requires them all',
+        `--check-isolation, or ${KEY_SAFETY} for those that keep the signing key and the hidden ` +
+        "suites out of the student code's reach); --official requires them all",
       layerList,
     )
     .option(

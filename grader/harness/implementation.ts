@@ -15,12 +15,15 @@ export function peerModulePath(): string {
   return isAbsolute(chosen) ? chosen : join(REPO_ROOT, chosen);
 }
 
-/** Loads the Peer class under test. Import errors propagate: they are the student's to see. */
-export function loadPeerClass(): PeerClass {
+/**
+ * Loads the Peer class under test from `path` (the peer process passes its compiled module).
+ * Import errors propagate: they are the student's to see.
+ */
+export function loadPeerClass(path: string = peerModulePath()): PeerClass {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const loaded = require(peerModulePath()) as { Peer?: PeerClass };
+  const loaded = require(path) as { Peer?: PeerClass };
   if (typeof loaded.Peer !== 'function') {
-    throw new TypeError(`${peerModulePath()} does not export a class named Peer`);
+    throw new TypeError(`${path} does not export a class named Peer`);
   }
   return loaded.Peer;
 }

@@ -248,6 +248,11 @@ export class World {
       lines.push(
         `The peer thread exited with code ${death.code} (did your code call process.exit?).`,
       );
+    } else if (death?.kind === 'violated') {
+      lines.push(
+        `The peer process broke the grader's protocol: ${death.why}. Only the grader may write ` +
+          "to the peer process's stdout and stdin; print with console.log, which goes elsewhere.",
+      );
     }
     const errors = this.events().filter((e) => e.type === 'clientError');
     for (const event of errors.slice(-3)) {
@@ -295,6 +300,8 @@ function deathText(death: HostDeath): string {
       return `the peer thread exited with code ${death.code}`;
     case 'closed':
       return 'the peer thread was closed by the grader';
+    case 'violated':
+      return `the peer process broke the grader's protocol (${death.why})`;
   }
 }
 

@@ -131,7 +131,11 @@ export async function runChild(spec: ChildSpec): Promise<ChildResult> {
   const tree =
     child.pid === undefined
       ? null
-      : new ProcessTree(child.pid, `${RUN_TAG_VARIABLE}=${tag}`, confinement?.uid ?? null);
+      : new ProcessTree(
+          child.pid,
+          `${RUN_TAG_VARIABLE}=${tag}`,
+          [confinement?.uid, confinement?.peerUid].filter((uid) => typeof uid === 'number'),
+        );
   if (tree !== null) running.add(tree);
 
   const stop = (reason: ChildEnd): void => {

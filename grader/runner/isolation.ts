@@ -45,7 +45,7 @@ import { privacyAtStart } from './batch-privacy';
 import { removeFilesOf, type Sweep } from './leftovers';
 import { permissionModel } from './node-flags';
 import { seccompProgram } from './seccomp';
-import { acquireUid } from './uid-pool';
+import { acquireUid, type HeldUid } from './uid-pool';
 
 /** Every layer, mandatory ones first. */
 export type LayerId =
@@ -56,7 +56,10 @@ export type LayerId =
   | 'signed-results'
   | 'canary'
   | 'node-permissions'
+  | 'peer-process'
+  | 'peer-permissions'
   | 'run-uid'
+  | 'peer-uid'
   | 'cgroup-memory'
   | 'cgroup-pids'
   | 'cgroup-cpu'
@@ -70,7 +73,9 @@ export type LayerId =
 /** The layers `--official` requires on top of the mandatory ones (which are always on). */
 export const STRONG_LAYERS: readonly LayerId[] = [
   'node-permissions',
+  'peer-permissions',
   'run-uid',
+  'peer-uid',
   'cgroup-memory',
   'cgroup-pids',
   'cgroup-cpu',
@@ -80,6 +85,21 @@ export const STRONG_LAYERS: readonly LayerId[] = [
   'mount-namespace',
   'private-submissions',
   'seccomp',
+];
+
+/**
+ * The layers that keep the results channel's key and the hidden suites out of the student's
+ * reach without bubblewrap: the Peer in a process of its own under the permission model, and
+ * under a uid of its own, which can neither read the Jest process through /proc or ptrace nor
+ * open the sandbox's grader/ folder. The Gradescope entry point requires these (its containers
+ * have no bubblewrap); `--official` requires them with every other strong layer.
+ */
+export const KEY_LAYERS: readonly LayerId[] = [
+  'node-permissions',
+  'peer-process',
+  'peer-permissions',
+  'run-uid',
+  'peer-uid',
 ];
 
 export interface Layer {
@@ -124,7 +144,10 @@ export const LABELS: Record<LayerId, string> = {
   'signed-results': 'signed results channel',
   canary: 'must-fail canary',
   'node-permissions': 'Node permission model',
+  'peer-process': 'peer in its own process',
+  'peer-permissions': 'peer process confined',
   'run-uid': 'own uid per run',
+  'peer-uid': 'own uid for the peer',
   'cgroup-memory': 'kernel memory limit',
   'cgroup-pids': 'kernel task limit',
   'cgroup-cpu': 'kernel CPU limit',
@@ -176,6 +199,13 @@ function mandatoryLayers(): Layer[] {
       id: 'canary',
       on: true,
       detail: 'a test that must fail, in every test file; if it passes or is missing: review',
+    },
+    {
+      id: 'peer-process',
+      on: true,
+      detail:
+        'the Peer runs in a child process of the harness: compiled JS, empty environment, ' +
+        'stdio only, its stores in the harness; Jest cache off',
     },
   ];
 }
@@ -326,11 +356,27 @@ export async function detectIsolation(options: DetectOptions): Promise<Isolation
     ...mandatoryLayers(),
     { id: 'node-permissions', on: permissionFlag !== null, detail: permissionDetail },
     {
+      id: 'peer-permissions',
+      on: permissionFlag !== null,
+      detail:
+        permissionFlag === null
+          ? permissionDetail
+          : 'reads only its compiled folder; no writes, child process, worker, addon or inspector',
+    },
+    {
       id: 'run-uid',
       on: chosen.setpriv !== null,
       detail:
         chosen.setpriv !== null
           ? `setpriv, a uid of ${RUN_UID_BASE}–${RUN_UID_BASE + RUN_UID_COUNT - 1} held by one run at a time`
+          : whyUidOff(),
+    },
+    {
+      id: 'peer-uid',
+      on: chosen.setpriv !== null,
+      detail:
+        chosen.setpriv !== null
+          ? 'setpriv, a second uid of the pool: no /proc, ptrace or file access to Jest or grader/'
           : whyUidOff(),
     },
     { id: 'cgroup-memory', on: words.memory !== null, detail: words.memory ?? cgroupReason },
@@ -403,6 +449,11 @@ async function probe(isolation: Isolation, readPaths: readonly string[]): Promis
     'for (const p of JSON.parse(process.env.PROBE_READ)) {',
     '  try { fs.accessSync(p, fs.constants.R_OK); } catch (e) { out.read.push(p + ": " + e.code); } }',
     "try { fs.writeFileSync(process.env.PROBE_TMP + '/w', 'x'); out.write = true; } catch (e) { out.write = e.code; }",
+    // The run starts a process under its peer uid, as the harness does with its peer process.
+    'if (process.env.PROBE_PEER) { const [setpriv, uid] = JSON.parse(process.env.PROBE_PEER);',
+    "  try { out.peer = Number(require('node:child_process').execFileSync(setpriv, ['--reuid=' + uid,",
+    "    '--regid=' + uid, '--clear-groups', '--inh-caps=-all', '--no-new-privs', '--', '/bin/sh', '-c', 'id -u'],",
+    "    { encoding: 'utf8' }).trim()); } catch (e) { out.peer = String(e.message).split('\\n')[0]; } }",
     'process.stdout.write(JSON.stringify(out));',
   ].join('\n');
   let confinement: Confinement | null = null;
@@ -415,6 +466,7 @@ async function probe(isolation: Isolation, readPaths: readonly string[]): Promis
       writable: [tmp],
       memoryBytes: 512 * 1024 * 1024,
       base,
+      peerUid: true,
     });
     const result = await runChild({
       command: confinement.command,
@@ -424,6 +476,9 @@ async function probe(isolation: Isolation, readPaths: readonly string[]): Promis
         PATH: process.env.PATH ?? '/usr/bin:/bin',
         PROBE_READ: JSON.stringify(readPaths),
         PROBE_TMP: tmp,
+        ...(confinement.peerUid !== null && {
+          PROBE_PEER: JSON.stringify([isolation.setpriv, confinement.peerUid]),
+        }),
       },
       limits: {
         timeoutMs: PROBE_TIMEOUT_MS,
@@ -443,11 +498,15 @@ async function probe(isolation: Isolation, readPaths: readonly string[]): Promis
       proc: boolean;
       read: string[];
       write: boolean | string;
+      peer?: number | string;
     };
     if (seen.read.length > 0) return `cannot read ${seen.read.join(', ')}`;
     if (seen.write !== true) return `cannot write its temporary folder (${String(seen.write)})`;
     if (isolation.setpriv !== null && seen.uid !== confinement.uid) {
       return `runs as uid ${seen.uid}, not ${confinement.uid}`;
+    }
+    if (confinement.peerUid !== null && seen.peer !== confinement.peerUid) {
+      return `cannot start a process under its peer uid ${confinement.peerUid} (${String(seen.peer)})`;
     }
     if (isolation.bwrap !== null) {
       if (seen.proc) return '/proc is visible inside the sandbox';
@@ -476,6 +535,12 @@ export interface ConfineRequest {
   readonly memoryBytes: number;
   /** The run's base folder (parent of the sandbox): made traversable for the run's uid. */
   readonly base: string;
+  /**
+   * With the run's own uid: take a second uid for the peer processes the run starts, and give
+   * the run the capabilities to start them under it (setuid, setgid, and kill to end them), as
+   * ambient capabilities, which an exec keeps and the peer's setpriv drops.
+   */
+  readonly peerUid?: boolean;
 }
 
 /** One run's place in the layers: the command line to spawn and what to undo after it. */
@@ -486,6 +551,8 @@ export interface Confinement {
   readonly seccompFd: number | null;
   /** The run's own uid, or null without that layer. */
   readonly uid: number | null;
+  /** The uid of the run's peer processes (ConfineRequest.peerUid), or null. */
+  readonly peerUid: number | null;
   readonly cgroup: RunCgroup | null;
   /** Closes the seccomp descriptor (once the child is spawned, it has its own copy). */
   closeSpawnFds(): void;
@@ -505,11 +572,17 @@ export const SECCOMP_FD = 4;
 const JOIN_CGROUPS =
   'ulimit -c 0; while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"';
 
-/** Inside bwrap, as root still: mounts the run's writable folders noexec, then runs the rest. */
+/**
+ * Inside bwrap, as root still: mounts the run's writable folders noexec, owned by the run's uid
+ * and closed to every other (its peer processes' uid included), then runs the rest.
+ */
 const MOUNT_TMPFS =
-  'ulimit -c 0; size=$1; shift; while [ "$1" != -- ]; do ' +
-  'mount -t tmpfs -o "size=$size,mode=1777,noexec,nosuid,nodev" lab9-run "$1" || exit 125; ' +
+  'ulimit -c 0; size=$1; uid=$2; shift 2; while [ "$1" != -- ]; do ' +
+  'mount -t tmpfs -o "size=$size,mode=0700,uid=$uid,gid=$uid,noexec,nosuid,nodev" lab9-run "$1" || exit 125; ' +
   'shift; done; shift; exec "$@"';
+
+/** What the run needs to start its peer processes under their own uid, and to end them. */
+const PEER_CAPS = '+setuid,+setgid,+kill';
 
 /** Top-level folders of a Linux system a program may need, mounted read-only when present. */
 const SYSTEM_DIRS = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
@@ -530,6 +603,7 @@ const SYSTEM_ETC = [
 /** Builds the command line of one run inside `isolation`; takes a uid and makes a cgroup. */
 export function confine(isolation: Isolation, request: ConfineRequest): Confinement {
   const held = isolation.setpriv === null ? null : acquireUid();
+  let peerHeld: HeldUid | null = null;
   let cgroup: RunCgroup | null = null;
   const hasCgroups =
     isolation.cgroups.v2 !== null ||
@@ -537,6 +611,7 @@ export function confine(isolation: Isolation, request: ConfineRequest): Confinem
     isolation.cgroups.v1Pids !== null ||
     isolation.cgroups.v1Cpu !== null;
   try {
+    if (held !== null && request.peerUid === true) peerHeld = acquireUid();
     if (hasCgroups) {
       cgroup = RunCgroup.create(
         isolation.cgroups,
@@ -550,17 +625,21 @@ export function confine(isolation: Isolation, request: ConfineRequest): Confinem
     }
   } catch (error) {
     held?.release();
+    peerHeld?.release();
     throw error;
   }
 
   let line: string[] = [request.command, ...request.args];
   if (held !== null && isolation.setpriv !== null) {
+    const caps =
+      peerHeld === null ? [] : [`--inh-caps=${PEER_CAPS}`, `--ambient-caps=${PEER_CAPS}`];
     line = [
       isolation.setpriv,
       `--reuid=${held.uid}`,
       `--regid=${held.uid}`,
       '--clear-groups',
       '--no-new-privs',
+      ...caps,
       '--',
       ...line,
     ];
@@ -575,6 +654,7 @@ export function confine(isolation: Isolation, request: ConfineRequest): Confinem
         MOUNT_TMPFS,
         'lab9-mount',
         String(request.memoryBytes),
+        String(held.uid),
         ...request.writable,
         '--',
         ...line,
@@ -587,7 +667,10 @@ export function confine(isolation: Isolation, request: ConfineRequest): Confinem
     // and no other run's uid may follow it there (it would read another student's peer.ts).
     chownSync(request.base, held.uid, held.uid);
     chmodSync(request.base, 0o700);
-    for (const dir of request.writable) chownSync(dir, held.uid, held.uid);
+    for (const dir of request.writable) {
+      chownSync(dir, held.uid, held.uid);
+      chmodSync(dir, 0o700);
+    }
   }
   if (cgroup !== null) {
     line = ['/bin/sh', '-c', JOIN_CGROUPS, 'lab9-join', ...cgroup.procsFiles, '--', ...line];
@@ -600,6 +683,7 @@ export function confine(isolation: Isolation, request: ConfineRequest): Confinem
     args,
     seccompFd,
     uid: held?.uid ?? null,
+    peerUid: peerHeld?.uid ?? null,
     cgroup,
     closeSpawnFds: () => {
       if (seccompFd !== null) closeSync(seccompFd);
@@ -617,7 +701,10 @@ export function confine(isolation: Isolation, request: ConfineRequest): Confinem
       // Before the uid can go to another run: what this one left must not be found by it.
       if (held !== null) swept = removeFilesOf(held.uid, undefined, [request.base]);
       // A uid whose processes may still live is not handed out again.
-      if (clean) held?.release();
+      if (clean) {
+        held?.release();
+        peerHeld?.release();
+      }
       return clean;
     },
     leftovers: () => swept,

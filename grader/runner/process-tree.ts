@@ -106,15 +106,15 @@ export class ProcessTree {
   readonly #root: number;
   /** `NAME=value` in the environment of every process of the run. */
   readonly #tag: string;
-  /** The run's own uid, or null when it shares the grader's. */
-  readonly #uid: number | null;
+  /** The run's own uids (its own, its peer processes'); empty when it shares the grader's. */
+  readonly #uids: readonly number[];
   /** pid → start time of every process ever seen in the tree. */
   readonly #seen = new Map<number, string>();
 
-  constructor(rootPid: number, tag: string, uid: number | null = null) {
+  constructor(rootPid: number, tag: string, uids: readonly number[] = []) {
     this.#root = rootPid;
     this.#tag = tag;
-    this.#uid = uid;
+    this.#uids = uids;
   }
 
   /** The live (non-zombie) members now; with `byTag`, also scans every environment (slower). */
@@ -132,7 +132,7 @@ export class ProcessTree {
         stat.session === this.#root ||
         stat.pgrp === this.#root ||
         known === stat.startTime ||
-        (this.#uid !== null && uidOf(stat.pid) === this.#uid) ||
+        (this.#uids.length > 0 && this.#uids.includes(uidOf(stat.pid) ?? -1)) ||
         (byTag && hasTag(stat.pid, this.#tag))
       ) {
         chosen.set(stat.pid, stat);

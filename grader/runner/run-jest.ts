@@ -1,9 +1,10 @@
 /**
  * One Jest run of the grader suites on one sandbox: the kit's grader/jest.config.js with the
  * runner's settings on top (our reporter and canary, loaded from the kit; one worker thread, so
- * no test runs in the thread that holds the channel's key; a cache of its own), inside the
- * isolation layers and under child.ts limits. Tests run in a worker thread, not a worker
- * process: there is no IPC pipe a student's code could write forged test results into.
+ * no test runs in the thread that holds the channel's key; no transform cache), inside the
+ * isolation layers and under child.ts limits. The student's code never runs in the Jest
+ * process: the harness starts it in a peer process of its own, from JavaScript compiled here
+ * before the run (peer-host.ts), under a second uid where the grader is root.
  * Below: child.ts runs it, channel.ts verifies what the reporter sent once the tree is dead,
  * canary.ts checks the canaries. Above: grade-submission.ts, which repeats runs and scores them.
  */
@@ -17,6 +18,7 @@ import { type ChildLimits, type ChildResult, runChild } from './child';
 import { confine, type Isolation } from './isolation';
 import { JEST_WORKERS } from './limits';
 import { permissionFlags, quietPermissionFlags } from './node-flags';
+import { PEER_HOST_VARIABLE, preparePeerHost } from './peer-host';
 import { type Sandbox, withoutSandboxPath } from './sandbox';
 
 /** The reporter, from the kit's own tree (this folder), never from a sandbox. */
@@ -69,6 +71,9 @@ const RUN_CONFIG = 'grader/.grade-run.config.js';
 function runConfig(sandbox: Sandbox, limits: ChildLimits): string {
   const settings = {
     reporters: [CHANNEL_REPORTER],
+    // No transform cache: nothing transformed in one run can be read or reused by another, or
+    // by a later suite of the same run.
+    cache: false,
     cacheDirectory: sandbox.cache,
     maxWorkers: JEST_WORKERS,
     // Any idle-memory limit makes Jest use workers even for one worker or one file: no test
@@ -95,11 +100,9 @@ function runConfig(sandbox: Sandbox, limits: ChildLimits): string {
 }
 
 /**
- * Node's own flags for the Jest process: with the permission model, no inspector (a student
- * thread could otherwise debug the reporter's thread and read the key) and no writes outside
- * the run's folders. Addons stay allowed: Jest's resolver is one; in the mount namespace every
- * folder the run can write is noexec, so no addon of the student's can be loaded. Sockets are
- * allowed (the suites talk to the peer over loopback); the network namespace confines them.
+ * Node's own flags for the Jest process: with the permission model, no inspector and no writes
+ * outside the run's folders. Workers (Jest's test thread), child processes (the peer process)
+ * and addons (Jest's resolver is one) stay allowed: no student code runs in this process.
  */
 function nodeFlags(isolation: Isolation, sandbox: Sandbox): string[] {
   if (isolation.permissionFlag === null) return [];
@@ -119,30 +122,46 @@ export async function runJest(options: JestRunOptions): Promise<JestRun> {
   writeFileSync(join(sandbox.root, RUN_CONFIG), runConfig(sandbox, limits));
   const key = newChannelKey();
   const kitModules = realpathSync(join(options.kitRoot, 'node_modules'));
-  const confinement = confine(options.isolation, {
-    command: process.execPath,
-    args: [
-      ...nodeFlags(options.isolation, sandbox),
-      join(kitModules, 'jest', 'bin', 'jest.js'),
-      '--config',
-      RUN_CONFIG,
-      '--ci',
-      '--forceExit',
-      `--seed=${options.seed}`,
-    ],
-    cwd: sandbox.root,
-    readOnly: [
-      sandbox.root,
-      kitModules,
-      TOOL_NODE_MODULES,
-      CHANNEL_REPORTER,
-      CANARY_SETUP,
-      NO_PROC_SHIM,
-    ],
-    writable: [sandbox.tmp, sandbox.cache],
-    memoryBytes: limits.memoryBytes,
-    base: dirname(sandbox.root),
-  });
+  const peerHost = preparePeerHost(sandbox);
+  let confinement;
+  try {
+    confinement = confine(options.isolation, {
+      command: process.execPath,
+      args: [
+        ...nodeFlags(options.isolation, sandbox),
+        join(kitModules, 'jest', 'bin', 'jest.js'),
+        '--config',
+        RUN_CONFIG,
+        '--ci',
+        '--forceExit',
+        `--seed=${options.seed}`,
+      ],
+      cwd: sandbox.root,
+      readOnly: [
+        sandbox.root,
+        kitModules,
+        TOOL_NODE_MODULES,
+        CHANNEL_REPORTER,
+        CANARY_SETUP,
+        NO_PROC_SHIM,
+        peerHost.dir,
+      ],
+      writable: [sandbox.tmp, sandbox.cache],
+      memoryBytes: limits.memoryBytes,
+      base: dirname(sandbox.root),
+      peerUid: true,
+    });
+    peerHost.lockFor(confinement.uid, confinement.peerUid);
+  } catch (error) {
+    peerHost.remove();
+    throw error;
+  }
+  const plan = peerHost.plan(
+    options.isolation.setpriv,
+    confinement.peerUid,
+    options.heapMib,
+    options.isolation.permissionFlag !== null,
+  );
   const result = await runChild({
     command: confinement.command,
     args: confinement.args,
@@ -159,6 +178,7 @@ export async function runJest(options: JestRunOptions): Promise<JestRun> {
       LAB9_SEED: String(options.seed),
       // The grader's own factor: inside the sandbox there is no /proc to read the load from.
       [TIME_FACTOR_VARIABLE]: String(TIME_FACTOR),
+      [PEER_HOST_VARIABLE]: JSON.stringify(plan),
       NODE_OPTIONS: [
         `--max-old-space-size=${options.heapMib}`,
         ...(options.isolation.bwrap === null ? [] : [`--require=${JSON.stringify(NO_PROC_SHIM)}`]),
@@ -167,7 +187,7 @@ export async function runJest(options: JestRunOptions): Promise<JestRun> {
     limits,
     channelKey: key,
     completionMarker: '"kind":"done"',
-  });
+  }).finally(() => peerHost.remove());
   // Read only now: the whole tree is dead, nothing can add to or change what it sent.
   const reading = readChannel(result.channel, key, result.channelTruncated);
   const canaries = checkCanaries(reading.records);

@@ -41,7 +41,7 @@ function layer(id: LayerId): boolean {
 }
 
 /** Runs `script` with node inside every layer on this machine, in a fresh sandbox folder. */
-async function confined(script: string, env: Record<string, string> = {}) {
+async function confined(script: string, env: Record<string, string> = {}, peerUid = false) {
   const tmp = tempDir('isolation');
   try {
     const kit = join(tmp.path, 'kit');
@@ -57,13 +57,24 @@ async function confined(script: string, env: Record<string, string> = {}) {
       writable: [scratch],
       memoryBytes: 512 * 1024 * 1024,
       base: tmp.path,
+      peerUid,
     });
+    const peer: Record<string, string> =
+      confinement.peerUid === null
+        ? {}
+        : { PEER: JSON.stringify([isolation.setpriv, confinement.peerUid, process.execPath]) };
     const result = await runChild({
       command: confinement.command,
       args: confinement.args,
       confinement,
       cwd: kit,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', KIT: kit, SCRATCH: scratch, ...env },
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        KIT: kit,
+        SCRATCH: scratch,
+        ...peer,
+        ...env,
+      },
       limits: LIMITS,
     });
     const kitFile = readFileSync(join(kit, 'kit-file.txt'), 'utf8');
@@ -165,6 +176,42 @@ describe('the layers found on this machine', () => {
 });
 
 describe('inside a confined run', () => {
+  withLayers(
+    ['run-uid', 'peer-uid'],
+    'a process it starts under its peer uid has no capability and cannot read its memory, environment or scratch folder',
+    async () => {
+      const { lines } = await confined(
+        `
+      const fs = require('node:fs');
+      fs.writeFileSync(process.env.SCRATCH + '/secret', 'run only');
+      const [setpriv, uid, node] = JSON.parse(process.env.PEER);
+      const probe = [
+        "const fs = require('node:fs'); const out = [process.getuid()];",
+        "try { out.push((fs.readFileSync('/proc/self/status', 'utf8').match(/CapEff:\\s+(\\w+)/) || [])[1]); } catch { out.push(null); }",
+        "for (const p of ['/proc/' + process.ppid + '/environ', '/proc/' + process.ppid + '/mem', process.argv[1] + '/secret']) {",
+        "  try { fs.readFileSync(p); out.push('READ ' + p); } catch (e) { out.push(e.code); } }",
+        'console.log(JSON.stringify(out));',
+      ].join('\\n');
+      const run = require('node:child_process').spawnSync(setpriv, ['--reuid=' + uid, '--regid=' + uid,
+        '--clear-groups', '--inh-caps=-all', '--no-new-privs', '--', node, '-e', probe, process.env.SCRATCH],
+        { encoding: 'utf8' });
+      console.log(run.stdout.trim() || run.stderr.trim());`,
+        {},
+        true,
+      );
+      const [uid, caps, ...reads] = JSON.parse(lines[0] ?? '[]') as [
+        number,
+        string | null,
+        ...string[],
+      ];
+      expect(uid).toBeGreaterThanOrEqual(64_000);
+      // Without /proc (a pid namespace) the capabilities cannot be read there; none are held.
+      if (caps !== null) expect(caps).toBe('0000000000000000');
+      for (const read of reads) expect(read).not.toMatch(/^READ/);
+      expect(reads).toHaveLength(3);
+    },
+  );
+
   withLayers(
     ['run-uid'],
     'it runs as its own uid, not root, and cannot write the sandbox',

@@ -131,6 +131,7 @@ interface Graded {
   readonly results: GradescopeResults;
   readonly csvRow: string[];
   readonly log: string;
+  readonly feedback: string;
 }
 
 /** Every live process whose environment carries one of `tags`, or whose uid is one of `uids`. */
@@ -264,6 +265,7 @@ beforeAll(async () => {
       results,
       csvRow: cells,
       log: readFileSync(join(out, name, 'run.log'), 'utf8'),
+      feedback: readFileSync(join(out, name, 'feedback.md'), 'utf8'),
     });
   }
   leftovers = [...survivors(tags, uids), ...filesOf(uids)];
@@ -337,10 +339,13 @@ describe('npm run grade on hostile submissions', () => {
     );
 
     (fixture.absent.length > 0 ? test : test.skip)(
-      'its log shows none of what must not happen',
+      'nothing it must not achieve shows in its log, feedback or results',
       () => {
-        for (const text of fixture.absent)
-          expect(graded.get(fixture.name)?.log).not.toContain(text);
+        const result = graded.get(fixture.name);
+        const everything = [result?.log, result?.feedback, JSON.stringify(result?.results)].join(
+          '\n',
+        );
+        for (const text of fixture.absent) expect(everything).not.toContain(text);
       },
     );
   });

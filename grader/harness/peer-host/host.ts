@@ -1,75 +1,118 @@
 /**
- * The test thread's handle on the peer host thread (worker.ts): starts it with tsx so it runs the
- * TypeScript under test, sends HostOps, collects HostEvents and the peer's console output, and
- * notices when the thread crashed or froze. Right: worker.ts. Above: world.ts.
+ * The test thread's handle on the peer process (worker.ts): starts it (launch.ts), sends
+ * HostOps, answers its store calls from the stores kept here (store-host.ts), collects
+ * HostEvents and the peer's console output, and notices when the process crashed, froze or
+ * broke the protocol. Everything the process sends is untrusted: checked by schemas.ts, replies
+ * taken only for a request sent and only once. Right: worker.ts. Above: world.ts.
  */
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
+import { writeSync } from 'node:fs';
+import type { Readable, Writable } from 'node:stream';
+import { MAX_HOST_MESSAGE_BYTES, MAX_PENDING_STORE_CALLS } from '../bounds';
 import { Watch } from '../watch';
+import { MessageDecoder, encodeMessage } from './frames';
+import { peerHostPlan, peerLaunch } from './launch';
 import {
+  HARNESS_OPS,
+  type HarnessMessage,
+  type HarnessOpName,
   type HostEvent,
   type HostMessage,
   type HostOps,
-  type HostWorkerData,
   type OpName,
+  type PeerOpName,
   type SerializedError,
+  type StoreCall,
   serializeError,
 } from './protocol';
+import { checkMessage, checkReply } from './schemas';
+import { StoreHost } from './store-host';
 
-/** How the host thread ended, when it did not end because the harness closed it. */
+/** How the peer process ended, when it did not end because the harness closed it. */
 export type HostDeath =
   | { readonly kind: 'crashed'; readonly error: SerializedError }
   | { readonly kind: 'froze' }
   | { readonly kind: 'exited'; readonly code: number }
-  | { readonly kind: 'closed' };
+  | { readonly kind: 'closed' }
+  /** It sent something the protocol does not allow: garbage, or a reply nobody asked for. */
+  | { readonly kind: 'violated'; readonly why: string };
 
 /** A request the host can no longer answer. */
 export class HostGone extends Error {
   constructor(readonly death: HostDeath) {
-    super(`the peer host thread is gone (${death.kind})`);
+    super(`the peer host process is gone (${death.kind})`);
     this.name = 'HostGone';
   }
 }
 
 /** The peer's console output kept for failure messages: the last lines are the telling ones. */
 const OUTPUT_LINES = 12;
+/** Console output kept per line, so that one huge line cannot fill the failure message. */
+const OUTPUT_LINE_CHARS = 500;
 
-// Plain JavaScript: registers tsx in the new thread, then loads the TypeScript entry.
-const BOOT = `
-const { workerData } = require('node:worker_threads');
-require(workerData.tsxApi).register();
-require(workerData.entry);
-`;
+const isHarnessOp = (op: OpName): op is HarnessOpName =>
+  (HARNESS_OPS as readonly string[]).includes(op);
+
+interface Pending {
+  readonly op: PeerOpName;
+  resolve(value: unknown): void;
+  reject(e: Error): void;
+}
 
 export class PeerHost {
-  /** Every event, in the order the host sent them. */
+  /** Every event, in the order they happened (the stores' here, the peer process's as sent). */
   readonly events: HostEvent[] = [];
   /** Notified after each event and on death. */
   readonly watch = new Watch();
-  readonly #worker: Worker;
-  readonly #pending = new Map<number, { resolve(value: unknown): void; reject(e: Error): void }>();
+  readonly #child: ChildProcessByStdio<Writable, Readable, Readable>;
+  readonly #dir: string;
+  readonly #stores: StoreHost;
+  readonly #decoder = new MessageDecoder(MAX_HOST_MESSAGE_BYTES);
+  readonly #pending = new Map<number, Pending>();
   readonly #listeners = new Set<(event: HostEvent) => void>();
   readonly #output: string[] = [];
+  #storeCalls = 0;
   #nextId = 1;
+  #fatal: SerializedError | undefined;
   #death: HostDeath | undefined;
+  readonly #exited: Promise<void>;
 
   constructor() {
-    const workerData: HostWorkerData = {
-      tsxApi: createRequire(__filename).resolve('tsx/cjs/api'),
-      entry: join(__dirname, 'worker.ts'),
-    };
-    this.#worker = new Worker(BOOT, { eval: true, workerData, stdout: true, stderr: true });
-    this.#worker.on('message', (message: HostMessage) => this.#onMessage(message));
-    this.#worker.on('error', (error) =>
+    const launch = peerLaunch(peerHostPlan());
+    this.#dir = launch.dir;
+    this.#stores = new StoreHost((event) => this.#record(event));
+    this.#child = spawn(launch.command, [...launch.args], {
+      cwd: launch.cwd,
+      env: launch.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    this.#exited = new Promise((resolve) => this.#child.once('close', () => resolve()));
+    this.#child.stdout.on('data', (chunk: Buffer) => this.#onData(chunk));
+    this.#child.stderr.on('data', (chunk: Buffer) => {
+      this.#keepOutput(chunk);
+      // And on to the run's own output, as a peer's output went when it ran in Jest's process:
+      // the runner keeps it in run.log and stops a flood there.
+      writeSync(2, chunk);
+    });
+    // Writes to a process that died fail with EPIPE; its death is reported by 'close'.
+    this.#child.stdin.on('error', () => undefined);
+    this.#child.on('error', (error) =>
       this.#die({ kind: 'crashed', error: serializeError(error) }),
     );
-    this.#worker.on('exit', (code) => this.#die({ kind: 'exited', code }));
-    this.#worker.stdout.on('data', (chunk: Buffer) => this.#keepOutput(chunk));
-    this.#worker.stderr.on('data', (chunk: Buffer) => this.#keepOutput(chunk));
+    this.#child.on('close', (code, signal) => {
+      if (this.#fatal) this.#die({ kind: 'crashed', error: this.#fatal });
+      else if (code !== null) this.#die({ kind: 'exited', code });
+      else
+        this.#die({ kind: 'crashed', error: { name: 'signal', message: `killed by ${signal}` } });
+    });
   }
 
-  /** Set once the thread is gone; it never comes back. */
+  /** The peer process's pid (for the grader's own tests). */
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+
+  /** Set once the process is gone; it never comes back. */
   get death(): HostDeath | undefined {
     return this.#death;
   }
@@ -81,11 +124,10 @@ export class PeerHost {
 
   request<K extends OpName>(op: K, args: HostOps[K]['request']): Promise<HostOps[K]['reply']> {
     if (this.#death) return Promise.reject(new HostGone(this.#death));
-    const id = this.#nextId++;
-    return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
-      this.#worker.postMessage({ kind: 'request', id, op, ...args });
-    });
+    if (isHarnessOp(op)) {
+      return this.#answerHere(op, args as never);
+    }
+    return this.#ask(op, args) as Promise<HostOps[K]['reply']>;
   }
 
   /** A request whose answer nobody awaits (pipe writes): order is all that matters. */
@@ -102,8 +144,8 @@ export class PeerHost {
   }
 
   /**
-   * True if the thread answers a ping within `ms`. A thread that does not is stuck in a loop
-   * (nothing else can keep a ping waiting): it is terminated and its death is 'froze'.
+   * True if the process answers a ping within `ms`. One that does not is stuck in a loop
+   * (nothing else can keep a ping waiting): it is killed and its death is 'froze'.
    */
   async probe(ms: number): Promise<boolean> {
     if (this.#death) return false;
@@ -119,29 +161,167 @@ export class PeerHost {
     clearTimeout(timer);
     if (!alive && !this.#death) {
       this.#die({ kind: 'froze' });
-      await this.#worker.terminate();
+      await this.#kill();
     }
     return alive;
   }
 
-  /** Ends the thread (and every peer in it). Idempotent. */
+  /** Ends the process (and every peer in it). Idempotent. */
   async close(): Promise<void> {
     if (!this.#death) this.#die({ kind: 'closed' });
-    await this.#worker.terminate();
+    await this.#kill();
+  }
+
+  async #kill(): Promise<void> {
+    this.#stores.clear();
+    if (this.#child.exitCode === null && this.#child.signalCode === null) {
+      this.#child.kill('SIGKILL');
+    }
+    await this.#exited;
+  }
+
+  #ask(op: PeerOpName, args: unknown): Promise<unknown> {
+    const id = this.#nextId++;
+    const sent = new Promise((resolve, reject) => {
+      this.#pending.set(id, { op, resolve, reject });
+    });
+    // The harness's side of a peer exists before the peer process hears of it, and goes after.
+    const before =
+      op === 'startPeer'
+        ? this.#stores.add(
+            (args as HostOps['startPeer']['request']).name,
+            (args as HostOps['startPeer']['request']).seeds,
+          )
+        : Promise.resolve();
+    before.then(
+      () => this.#write({ kind: 'request', id, op, ...(args as object) } as HarnessMessage),
+      (error: unknown) => this.#settle(id, { ok: false, error: serializeError(error) }),
+    );
+    if (op === 'stopPeer') {
+      const { name } = args as HostOps['stopPeer']['request'];
+      return sent.finally(() => this.#stores.remove(name));
+    }
+    if (op === 'reset') return sent.finally(() => this.#stores.clear());
+    return sent;
+  }
+
+  async #answerHere<K extends HarnessOpName>(
+    op: K,
+    args: HostOps[K]['request'],
+  ): Promise<HostOps[K]['reply']> {
+    switch (op) {
+      case 'holdReads': {
+        const { name, rule } = args as HostOps['holdReads']['request'];
+        return this.#stores.holdReads(name, rule);
+      }
+      case 'releaseAll':
+        return this.#stores.releaseAll(args.name);
+      case 'fileState': {
+        const { name, swarmId, fileId } = args as HostOps['fileState']['request'];
+        return this.#stores.fileState(name, swarmId, fileId);
+      }
+    }
+    throw new TypeError(`${String(op)} is not answered by the harness`);
+  }
+
+  #write(message: HarnessMessage): void {
+    if (this.#death) return;
+    this.#child.stdin.write(encodeMessage(message));
+  }
+
+  #onData(chunk: Buffer): void {
+    if (this.#death) return;
+    let messages: unknown[];
+    try {
+      messages = this.#decoder.push(chunk);
+    } catch (error) {
+      this.#violate((error as Error).message);
+      return;
+    }
+    for (const raw of messages) {
+      if (this.#death) return;
+      const checked = checkMessage(raw);
+      if (!checked.ok) {
+        this.#violate(checked.why);
+        return;
+      }
+      this.#onMessage(checked.value);
+    }
   }
 
   #onMessage(message: HostMessage): void {
-    if (message.kind === 'reply') {
-      const pending = this.#pending.get(message.id);
-      this.#pending.delete(message.id);
-      if (!pending) return;
-      if (message.ok) pending.resolve(message.value);
-      else pending.reject(Object.assign(new Error(message.error.message), message.error));
+    switch (message.kind) {
+      case 'reply':
+        this.#settle(message.id, message);
+        return;
+      case 'event':
+        this.#record(message.event);
+        return;
+      case 'store':
+        this.#serveStore(message);
+        return;
+      case 'fatal':
+        // Its last words; the death itself is reported when the process has gone.
+        this.#fatal ??= this.#local(message.error);
+        return;
+    }
+  }
+
+  /** A reply is taken once, for a request this harness sent, with a value that fits its op. */
+  #settle(
+    id: number,
+    reply:
+      | { readonly ok: true; readonly value: unknown }
+      | { readonly ok: false; readonly error: SerializedError },
+  ): void {
+    const pending = this.#pending.get(id);
+    if (!pending) {
+      this.#violate(`a reply to request ${id}, which is not waiting for one`);
       return;
     }
-    this.events.push(message.event);
-    for (const listener of [...this.#listeners]) listener(message.event);
+    this.#pending.delete(id);
+    if (!reply.ok) {
+      const error = this.#local(reply.error);
+      pending.reject(Object.assign(new Error(error.message), error));
+      return;
+    }
+    const checked = checkReply(pending.op, reply.value);
+    if (!checked.ok) {
+      this.#violate(checked.why);
+      return;
+    }
+    pending.resolve(checked.value);
+  }
+
+  #serveStore(call: StoreCall): void {
+    if (this.#storeCalls >= MAX_PENDING_STORE_CALLS) {
+      this.#violate(`more than ${MAX_PENDING_STORE_CALLS} store calls waiting at once`);
+      return;
+    }
+    this.#storeCalls += 1;
+    this.#stores.serve(call).then(
+      (value) => {
+        this.#storeCalls -= 1;
+        this.#write({ kind: 'storeReply', id: call.id, ok: true, value });
+      },
+      (error: unknown) => {
+        this.#storeCalls -= 1;
+        this.#write({ kind: 'storeReply', id: call.id, ok: false, error: serializeError(error) });
+      },
+    );
+  }
+
+  #record(event: HostEvent): void {
+    this.events.push(event);
+    for (const listener of [...this.#listeners]) listener(event);
     this.watch.notify();
+  }
+
+  /** Protocol broken: the student's failure, recorded as the host's death; the process goes. */
+  #violate(why: string): void {
+    if (this.#death) return;
+    this.#die({ kind: 'violated', why });
+    void this.#kill();
   }
 
   #die(death: HostDeath): void {
@@ -152,9 +332,19 @@ export class PeerHost {
     this.watch.notify();
   }
 
+  /** An error's text with the compiled folder taken out: `lab9/src/peer/peer.js`, not /tmp/... */
+  #local(error: SerializedError): SerializedError {
+    const clean = (text: string): string => text.split(`${this.#dir}/`).join('');
+    return {
+      ...error,
+      message: clean(error.message),
+      ...(error.stack !== undefined && { stack: clean(error.stack) }),
+    };
+  }
+
   #keepOutput(chunk: Buffer): void {
     for (const line of chunk.toString('utf8').split('\n')) {
-      if (line.trim() !== '') this.#output.push(line);
+      if (line.trim() !== '') this.#output.push(line.slice(0, OUTPUT_LINE_CHARS));
     }
     this.#output.splice(0, Math.max(0, this.#output.length - OUTPUT_LINES));
   }

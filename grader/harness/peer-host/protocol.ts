@@ -1,9 +1,11 @@
 /**
- * The messages between the test thread and the peer host thread, where every Peer under test
- * runs (so a peer that loops forever or crashes costs that thread, never Jest's). The test side
- * is host.ts, the peer side worker.ts; both import only these types from each other.
+ * The messages between the test thread and the peer process, where every Peer under test runs
+ * (so a peer that loops forever, crashes or turns hostile costs that process, never Jest's).
+ * The test side is host.ts (with store-host.ts, which keeps the peers' stores in the harness),
+ * the peer side worker.ts; both import only these types from each other. frames.ts carries
+ * them; schemas.ts checks, in the harness, everything the peer process sends.
  */
-import type { PieceRef } from '../../../lab9/src/protocol/message-types';
+import type { FileAnnouncement, PieceRef } from '../../../lab9/src/protocol/message-types';
 import type { FileSpec } from '../data';
 import type { HoldRule } from '../stores';
 
@@ -44,7 +46,11 @@ export interface FileState {
   readonly bytes: Uint8Array | undefined;
 }
 
-/** Every operation: what the test thread sends and what the host answers. */
+/**
+ * Every operation: what the test thread sends and what the host answers. `holdReads`,
+ * `releaseAll` and `fileState` are answered by the harness itself (store-host.ts): the stores
+ * live there, so what a test asserts about stored pieces never comes from the peer process.
+ */
 export interface HostOps {
   /** Starts a peer of the class under test, seeding `seeds`, on 127.0.0.1 port 0. */
   startPeer: {
@@ -82,6 +88,41 @@ export interface HostOps {
 }
 
 export type OpName = keyof HostOps;
+
+/** The operations the harness answers from its own stores, never asking the peer process. */
+export const HARNESS_OPS = ['holdReads', 'releaseAll', 'fileState'] as const;
+export type HarnessOpName = (typeof HARNESS_OPS)[number];
+/** The operations the peer process answers. */
+export type PeerOpName = Exclude<OpName, HarnessOpName>;
+
+/**
+ * What the peer process asks of its store, which lives in the harness: the peer's FileManager
+ * there checks hashes and keeps the bytes, HeldStore holds reads, RecordingStore sees writes.
+ */
+export interface StoreOps {
+  addFile: { request: { peer: string; swarmId: string; file: FileAnnouncement }; reply: null };
+  readPiece: { request: { peer: string; ref: PieceRef }; reply: Uint8Array };
+  writePiece: { request: { peer: string; ref: PieceRef; data: Uint8Array }; reply: boolean };
+}
+
+export type StoreCallName = keyof StoreOps;
+
+export type StoreCall = {
+  [K in StoreCallName]: {
+    readonly kind: 'store';
+    readonly id: number;
+    readonly call: K;
+  } & StoreOps[K]['request'];
+}[StoreCallName];
+
+export type StoreReply =
+  | { readonly kind: 'storeReply'; readonly id: number; readonly ok: true; readonly value: unknown }
+  | {
+      readonly kind: 'storeReply';
+      readonly id: number;
+      readonly ok: false;
+      readonly error: SerializedError;
+    };
 
 export type HostRequest = {
   [K in OpName]: {
@@ -142,15 +183,20 @@ export type HostEvent =
   | { readonly type: 'pipeEnd'; readonly pipeId: number }
   | { readonly type: 'pipeClose'; readonly pipeId: number };
 
-export type HostMessage = HostReply | { readonly kind: 'event'; readonly event: HostEvent };
+/** The events the harness records itself, from its stores: never accepted from the peer process. */
+export type StoreEvent = Extract<HostEvent, { type: 'readHeld' | 'write' }>;
+/** The events the peer process reports. */
+export type PeerEvent = Exclude<HostEvent, StoreEvent>;
 
-/** What the test thread passes to a new host thread. */
-export interface HostWorkerData {
-  /** tsx's CommonJS register API, resolved by the test thread. */
-  readonly tsxApi: string;
-  /** This folder's worker.ts. */
-  readonly entry: string;
-}
+/** Everything the peer process sends; `fatal` is its uncaught exception, just before it exits. */
+export type HostMessage =
+  | HostReply
+  | { readonly kind: 'event'; readonly event: PeerEvent }
+  | StoreCall
+  | { readonly kind: 'fatal'; readonly error: SerializedError };
+
+/** Everything the harness sends to the peer process. */
+export type HarnessMessage = HostRequest | StoreReply;
 
 export function serializeError(error: unknown): SerializedError {
   // Duck-typed: an error from another realm (a worker, Jest's sandbox) is no `instanceof Error`.

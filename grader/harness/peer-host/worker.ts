@@ -1,36 +1,61 @@
 /**
- * The peer host thread: runs every Peer under test, with a memory FileManager wrapped in a
- * HeldStore and a RecordingStore, a frozen clock and its own tracker, and reports what happens.
- * Left: host.ts in the test thread, which sends HostOps and receives replies and HostEvents.
- * An uncaught error here is the student's crash: it ends this thread, as it would end a peer.
+ * The peer process: runs every Peer under test, each with a store whose pieces live in the
+ * harness (remote-store.ts; HeldStore and RecordingStore sit there), a frozen clock and its own
+ * tracker, and reports what happens. Plain JavaScript compiled before the run (compile.ts),
+ * started by host.ts under Node's permission model (it reads only its compiled folder, starts
+ * no process, thread or addon) and, where the grader is root, under a uid of its own.
+ * Left: host.ts in the test thread, over stdin/stdout (frames.ts); console output goes to stderr.
+ * An uncaught error here is the student's crash: it ends this process, as it would end a peer.
  */
 import { tmpdir } from 'node:os';
 import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
-import { type MessagePort, parentPort } from 'node:worker_threads';
 import type { Clock } from '../../../lab9/src/peer/clock';
 import type { PeerCore } from '../../../lab9/src/peer/peer-core';
 import type { RouteResult } from '../../../lab9/src/peer/download-manager';
 import { MessageType, type PieceMessage } from '../../../lab9/src/protocol/message-types';
 import { FileManager } from '../../../lab9/src/storage/file-manager';
-import { sha256 } from '../../../lab9/src/storage/piece-hash';
 import { Tracker } from '../../../lab9/src/tracker/tracker';
 import { announceOf, fileBytes, swarmIdsOf } from '../data';
+import { MAX_HOST_MESSAGE_BYTES } from '../bounds';
 import { loadPeerClass } from '../implementation';
-import { HeldStore, RecordingStore } from '../stores';
+import { MessageDecoder, encodeMessage } from './frames';
 import {
   type ConnectionKey,
   type DownloadOutcome,
-  type FileState,
-  type HostEvent,
+  type HarnessMessage,
   type HostMessage,
   type HostOps,
   type HostRequest,
-  type OpName,
+  type PeerEvent,
+  type PeerOpName,
+  type StoreCallName,
+  type StoreOps,
   serializeError,
 } from './protocol';
+import { RemoteStore, storeError } from './remote-store';
 
-const port: MessagePort = parentPortOrThrow();
+// The pipe to the harness is this process's stdout, taken before any student code loads;
+// console output (anything written to process.stdout from now on) goes to stderr instead.
+const channel = process.stdout;
+const writeChannel = channel.write.bind(channel);
+const toStderr: typeof process.stdout.write = process.stderr.write.bind(process.stderr);
+process.stdout.write = toStderr;
+
+function send(message: HostMessage): void {
+  writeChannel(encodeMessage(message));
+}
+
+process.on('uncaughtException', (error) => {
+  const { name, code, message, stack } = serializeError(error);
+  // What Node would print for an uncaught exception, with the code, to the run's log.
+  const frames = (stack ?? '').split('\n').slice(1).join('\n');
+  process.stderr.write(
+    `peer process: uncaught ${name}${code ? ` [${code}]` : ''}: ${message}\n${frames}\n`,
+  );
+  send({ kind: 'fatal', error: serializeError(error) });
+  process.exit(70);
+});
 
 /**
  * Timers that never fire: no request times out, no download stalls, the tracker is asked once.
@@ -38,12 +63,28 @@ const port: MessagePort = parentPortOrThrow();
  */
 const frozenClock: Clock = { setTimeout: () => undefined, clearTimeout: () => undefined };
 
-const Peer = loadPeerClass();
+const peerModule = process.argv[2];
+if (peerModule === undefined)
+  throw new TypeError('worker.js runs as the peer process, started by host.ts');
+const Peer = loadPeerClass(peerModule);
 
 interface Hosted {
   readonly peer: PeerCore;
-  readonly files: FileManager;
-  readonly held: HeldStore;
+}
+
+/** Store calls sent to the harness and not answered yet: id → settle. */
+const storeCalls = new Map<number, { resolve(value: unknown): void; reject(e: Error): void }>();
+let nextStoreCall = 1;
+
+function callStore<K extends StoreCallName>(
+  call: K,
+  args: StoreOps[K]['request'],
+): Promise<StoreOps[K]['reply']> {
+  const id = nextStoreCall++;
+  return new Promise((resolve, reject) => {
+    storeCalls.set(id, { resolve: resolve, reject });
+    send({ kind: 'store', id, call, ...args } as HostMessage);
+  });
 }
 
 const peers = new Map<string, Hosted>();
@@ -53,8 +94,8 @@ const pipes = new Map<number, PipeEnd>();
 const pipeKeys = new WeakMap<Duplex, ConnectionKey>();
 let tracker = new Tracker();
 
-function emit(event: HostEvent): void {
-  port.postMessage({ kind: 'event', event } satisfies HostMessage);
+function emit(event: PeerEvent): void {
+  send({ kind: 'event', event });
 }
 
 /**
@@ -135,30 +176,20 @@ function hosted(name: string): Hosted {
 }
 
 type Handlers = {
-  [K in OpName]: (request: HostOps[K]['request']) => Promise<HostOps[K]['reply']>;
+  [K in PeerOpName]: (request: HostOps[K]['request']) => Promise<HostOps[K]['reply']>;
 };
 
 const handlers: Handlers = {
   async startPeer({ name, seeds }) {
     if (peers.has(name)) throw new TypeError(`a peer named ${name} already runs`);
-    const files = new FileManager({ root: tmpdir(), storage: 'memory' });
+    // The harness seeded its own store for this peer before asking; the mirror starts the same.
+    const mirror = new FileManager({ root: tmpdir(), storage: 'memory' });
     for (const spec of seeds) {
-      await files.seed(spec.swarmId, spec.fileId, fileBytes(spec), {
+      await mirror.seed(spec.swarmId, spec.fileId, fileBytes(spec), {
         pieceLength: spec.pieceLength,
       });
     }
-    const held = new HeldStore(files, (readId, ref) =>
-      emit({ type: 'readHeld', peer: name, readId, ref }),
-    );
-    const store = new RecordingStore(held, (ref, data) =>
-      emit({
-        type: 'write',
-        peer: name,
-        ref,
-        length: data.length,
-        sha256: sha256(data).toString('hex'),
-      }),
-    );
+    const store = new RemoteStore(name, mirror, callStore);
     const peer = new Peer({
       tracker,
       files: store,
@@ -172,7 +203,7 @@ const handlers: Handlers = {
       emit({ type: 'rejected', peer: name, ref: { swarmId, fileId, index }, from, reason }),
     );
     instrument(name, peer);
-    peers.set(name, { peer, files, held });
+    peers.set(name, { peer });
     const address = await peer.start();
     for (const swarmId of swarmIdsOf(seeds)) await peer.seed(swarmId);
     return address;
@@ -188,18 +219,6 @@ const handlers: Handlers = {
   async register({ swarmId, address }) {
     await tracker.register(swarmId, address);
     return null;
-  },
-
-  holdReads({ name, rule }) {
-    hosted(name).held.hold(rule);
-    return Promise.resolve(null);
-  },
-
-  releaseAll({ name }) {
-    const { held } = hosted(name);
-    held.hold('none');
-    held.releaseAll();
-    return Promise.resolve(null);
   },
 
   openPipe({ name, pipeId }) {
@@ -268,19 +287,6 @@ const handlers: Handlers = {
     }
   },
 
-  async fileState({ name, swarmId, fileId }): Promise<FileState> {
-    const { files } = hosted(name);
-    const info = files.fileInfo(swarmId, fileId);
-    if (!info) return { known: false, held: [], bytes: undefined };
-    const held: number[] = [];
-    for (let i = 0; i < info.pieceHashes.length; i++) {
-      if (files.hasPiece(swarmId, fileId, i)) held.push(i);
-    }
-    const complete = held.length === info.pieceHashes.length;
-    const bytes = complete ? Uint8Array.from(await files.readFile(swarmId, fileId)) : undefined;
-    return { known: true, held, bytes };
-  },
-
   routingState({ name }) {
     const { peer } = hosted(name);
     const routes = peer.routes
@@ -306,34 +312,38 @@ const handlers: Handlers = {
 
 async function serve(request: HostRequest): Promise<void> {
   const { id, op } = request;
-  const handler = handlers[op] as (request: HostRequest) => Promise<unknown>;
+  const handler = handlers[op as PeerOpName] as (request: HostRequest) => Promise<unknown>;
   let reply: HostMessage;
   try {
     reply = { kind: 'reply', id, ok: true, value: await handler(request) };
   } catch (error) {
     reply = { kind: 'reply', id, ok: false, error: serializeError(error) };
   }
-  port.postMessage(reply);
+  send(reply);
 }
 
-port.on('message', (request: HostRequest) => {
-  if (request.op === 'pipeWrite') {
-    // Outside serve's try: a 'data' listener that throws must crash this thread, as it would
-    // crash a peer whose socket delivered the chunk.
-    pipes.get(request.pipeId)?.deliver(request.chunk);
-    port.postMessage({
-      kind: 'reply',
-      id: request.id,
-      ok: true,
-      value: null,
-    } satisfies HostMessage);
+function receive(message: HarnessMessage): void {
+  if (message.kind === 'storeReply') {
+    const call = storeCalls.get(message.id);
+    storeCalls.delete(message.id);
+    if (message.ok) call?.resolve(message.value);
+    else call?.reject(storeError(message.error));
     return;
   }
-  void serve(request);
-});
-
-function parentPortOrThrow(): MessagePort {
-  if (!parentPort)
-    throw new TypeError('worker.ts runs as the peer host thread, started by host.ts');
-  return parentPort;
+  if (message.op === 'pipeWrite') {
+    // Outside serve's try: a 'data' listener that throws must crash this process, as it would
+    // crash a peer whose socket delivered the chunk.
+    pipes.get(message.pipeId)?.deliver(message.chunk);
+    send({ kind: 'reply', id: message.id, ok: true, value: null });
+    return;
+  }
+  void serve(message);
 }
+
+// The harness is trusted: its messages are taken as they come, in order.
+const decoder = new MessageDecoder(MAX_HOST_MESSAGE_BYTES);
+process.stdin.on('data', (chunk: Buffer) => {
+  for (const message of decoder.push(chunk)) receive(message as HarnessMessage);
+});
+// The harness went away: nothing is left to do.
+process.stdin.on('end', () => process.exit(0));

@@ -1,0 +1,94 @@
+/**
+ * The store a Peer under test gets in the peer process: addFile, readPiece and writePiece go to
+ * the harness (store-host.ts), where the test holds reads and sees writes; the synchronous
+ * questions (swarms, fileInfo, hasPiece, bitfield...) are answered from a local FileManager that
+ * mirrors what the harness accepted. Errors come back as the kit's own classes with their codes,
+ * so a Peer that checks `instanceof RequestError` behaves as with a local store.
+ * Left: worker.ts, which gives it the way to call the harness. Right: the harness's stores.
+ */
+import { type ErrorCodeName, RequestError, StorageError } from '../../../lab9/src/errors';
+import type { FileAnnouncement, SwarmAnnouncement } from '../../../lab9/src/protocol/message-types';
+import type { FileManager, PieceStore } from '../../../lab9/src/storage/file-manager';
+import type { SerializedError, StoreCallName, StoreOps } from './protocol';
+
+export type StoreCaller = <K extends StoreCallName>(
+  call: K,
+  args: StoreOps[K]['request'],
+) => Promise<StoreOps[K]['reply']>;
+
+/** A store error as it crossed the pipe, rebuilt as the class the store threw. */
+export function storeError(error: SerializedError): Error {
+  const code = error.code as ErrorCodeName;
+  if (error.name === 'RequestError' && code !== undefined)
+    return new RequestError(code, error.message);
+  if (error.name === 'StorageError' && code !== undefined)
+    return new StorageError(code, error.message);
+  return Object.assign(new Error(error.message), { name: error.name, code: error.code });
+}
+
+export class RemoteStore implements PieceStore {
+  readonly #peer: string;
+  readonly #mirror: FileManager;
+  readonly #call: StoreCaller;
+
+  /** @param mirror seeded like the harness's store, then told only what the harness accepted */
+  constructor(peer: string, mirror: FileManager, call: StoreCaller) {
+    this.#peer = peer;
+    this.#mirror = mirror;
+    this.#call = call;
+  }
+
+  swarms(): SwarmAnnouncement[] {
+    return this.#mirror.swarms();
+  }
+
+  fileInfo(swarmId: string, fileId: string): FileAnnouncement | undefined {
+    return this.#mirror.fileInfo(swarmId, fileId);
+  }
+
+  async addFile(swarmId: string, file: FileAnnouncement): Promise<void> {
+    const { fileId, fileLength, pieceLength, pieceHashes } = file;
+    await this.#call('addFile', {
+      peer: this.#peer,
+      swarmId,
+      file: { fileId, fileLength, pieceLength, pieceHashes },
+    });
+    await this.#mirror.addFile(swarmId, file);
+  }
+
+  async readPiece(swarmId: string, fileId: string, index: number): Promise<Buffer> {
+    const data = await this.#call('readPiece', {
+      peer: this.#peer,
+      ref: { swarmId, fileId, index },
+    });
+    return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  async writePiece(swarmId: string, fileId: string, index: number, data: Buffer): Promise<boolean> {
+    const stored = await this.#call('writePiece', {
+      peer: this.#peer,
+      ref: { swarmId, fileId, index },
+      data: Uint8Array.from(data),
+    });
+    if (stored && !this.#mirror.hasPiece(swarmId, fileId, index)) {
+      await this.#mirror.writePiece(swarmId, fileId, index, Buffer.from(data));
+    }
+    return stored;
+  }
+
+  hasPiece(swarmId: string, fileId: string, index: number): boolean {
+    return this.#mirror.hasPiece(swarmId, fileId, index);
+  }
+
+  bitfield(swarmId: string, fileId: string): Buffer {
+    return this.#mirror.bitfield(swarmId, fileId);
+  }
+
+  isComplete(swarmId: string, fileId: string): boolean {
+    return this.#mirror.isComplete(swarmId, fileId);
+  }
+
+  heldCount(swarmId: string, fileId: string): number {
+    return this.#mirror.heldCount(swarmId, fileId);
+  }
+}
