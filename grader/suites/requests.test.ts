@@ -22,7 +22,7 @@ scenario(
   '1 seeder, 1 client: answers HELLO with its HELLO, ANNOUNCE and one BITFIELD per file, in that order',
   async (world) => {
     const seeder = await world.peer('S', { seeds: SEEDS });
-    const client = await PipeClient.open(world, 'client A', seeder);
+    const client = await PipeClient.open(world, 'client A', seeder, { hello: false });
     client.send({ type: MessageType.Hello, peerId: 'client-a' });
     const expected = ['HELLO', 'ANNOUNCE', 'BITFIELD', 'BITFIELD', 'BITFIELD'];
     const types = [
@@ -72,7 +72,7 @@ scenario(
   '1 seeder, 1 client: answers GET_PIECE with the exact bytes, a short last piece included, without a HELLO first',
   async (world) => {
     const seeder = await world.peer('S', { seeds: SEEDS });
-    const client = await TcpClient.connect(world, 'client A', seeder);
+    const client = await TcpClient.connect(world, 'client A', seeder, { hello: false });
     const cause =
       'on GET_PIECE, send { type: PIECE, swarmId, fileId, index, data } with the data of ' +
       'await this.files.readPiece(swarmId, fileId, index), whether or not HELLO came first.';
