@@ -108,7 +108,10 @@ function ruleHolds(rule: HoldRule, ref: PieceRef): boolean {
 /**
  * Holds chosen writePiece calls back until the test releases them, as a disk store's write
  * takes its time (so "resolved before the write finished" is seen by construction), and reports
- * what every write resolved (so `stored` can be compared with it).
+ * what every write resolved (so `stored` can be compared with it). The in-memory FileManager
+ * keeps some Buffers and copies others, depending on the memory under them; this store makes
+ * it certain: with `keep` false it stores a copy, so a Buffer changed after its write changes
+ * nothing, with `keep` true it passes the very Buffer on, which that store then keeps.
  */
 export class HeldWriteStore extends ForwardingStore {
   #rule: HoldRule = 'none';
@@ -125,6 +128,7 @@ export class HeldWriteStore extends ForwardingStore {
     inner: PieceStore,
     onHeld: (ref: PieceRef) => void,
     onSettled: (ref: PieceRef, stored: boolean | 'threw') => void,
+    readonly keep = false,
   ) {
     super(inner);
     this.#onHeld = onHeld;
@@ -155,7 +159,8 @@ export class HeldWriteStore extends ForwardingStore {
       await released;
     }
     try {
-      const stored = await super.writePiece(swarmId, fileId, index, data);
+      const bytes = this.keep ? data : Buffer.from(data);
+      const stored = await super.writePiece(swarmId, fileId, index, bytes);
       this.#onSettled(ref, stored);
       return stored;
     } catch (error) {

@@ -24,6 +24,8 @@ export interface PeerOptions {
   readonly seeds?: readonly FileSpec[];
   /** Where the pieces it downloads are stored. @default 'memory' */
   readonly storage?: 'memory' | 'disk';
+  /** The store keeps the very Buffer passed to writePiece, as it may. @default false (a copy) */
+  readonly keepBuffers?: boolean;
 }
 
 export class World {
@@ -89,13 +91,20 @@ export class World {
   async peer(name: string, options: PeerOptions = {}): Promise<HostedPeer> {
     const seeds = [...(options.seeds ?? [])];
     const storage = options.storage ?? 'memory';
-    const address = await this.ask('startPeer', { name, seeds, storage }, `start peer ${name}`);
+    const keepBuffers = options.keepBuffers ?? false;
+    const address = await this.ask(
+      'startPeer',
+      { name, seeds, storage, keepBuffers },
+      `start peer ${name}`,
+    );
     this.#files.push(...seeds);
     this.defer(() => this.#teardown(this.host.request('stopPeer', { name })));
     const seeding = seeds.map(
       (spec) => `${fileText(spec.swarmId, spec.fileId)} (${pieceCount(spec)} pieces)`,
     );
-    const where = storage === 'disk' ? ', storing downloads on disk' : '';
+    const where =
+      (storage === 'disk' ? ', storing downloads on disk' : '') +
+      (keepBuffers ? ', its store keeping the very Buffers written' : '');
     this.step(
       seeding.length > 0
         ? `peer ${name} started${where}, seeding ${seeding.join(', ')}`

@@ -52,8 +52,16 @@ export interface FileState {
 export interface HostOps {
   /** Starts a peer of the class under test, seeding `seeds`, on 127.0.0.1 port 0. */
   startPeer: {
-    /** `storage`: where downloaded pieces go. @default 'memory' ('disk': a fresh temp folder) */
-    request: { name: string; seeds: FileSpec[]; storage?: 'memory' | 'disk' };
+    /**
+     * `storage`: where downloaded pieces go. @default 'memory' ('disk': a fresh temp folder)
+     * `keepBuffers`: the store keeps the very Buffer written. @default false (it keeps a copy)
+     */
+    request: {
+      name: string;
+      seeds: FileSpec[];
+      storage?: 'memory' | 'disk';
+      keepBuffers?: boolean;
+    };
     reply: Address;
   };
   stopPeer: { request: { name: string }; reply: null };

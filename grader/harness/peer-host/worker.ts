@@ -158,7 +158,7 @@ type Handlers = {
 };
 
 const handlers: Handlers = {
-  async startPeer({ name, seeds, storage = 'memory' }) {
+  async startPeer({ name, seeds, storage = 'memory', keepBuffers = false }) {
     if (peers.has(name)) throw new TypeError(`a peer named ${name} already runs`);
     const root = storage === 'disk' ? mkdtempSync(join(tmpdir(), 'lab9-peer-')) : undefined;
     const files = new FileManager({ root: root ?? tmpdir(), storage });
@@ -174,6 +174,7 @@ const handlers: Handlers = {
       held,
       (ref) => emit({ type: 'writeHeld', peer: name, ref }),
       (ref, stored) => emit({ type: 'written', peer: name, ref, stored }),
+      keepBuffers,
     );
     const store = new RecordingStore(writes, (ref, data) =>
       emit({
