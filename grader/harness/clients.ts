@@ -116,6 +116,7 @@ export abstract class Client {
   /** Sends HELLO; the greeting that answers it is ignored by every later expectation. */
   hello(): void {
     const peerId = this.name.toLowerCase().replace(/[^a-z0-9]+/g, '-');
+    this.world.noteHello();
     this.send({ type: MessageType.Hello, peerId });
   }
   protected abstract endWrites(): void;
@@ -179,6 +180,7 @@ export abstract class Client {
   // Receiving
 
   protected received(chunk: Buffer): void {
+    this.world.noteBytesToClient(chunk.length);
     if (this.#brokenStream) return;
     try {
       const frames = this.#decoder.push(chunk);
