@@ -46,6 +46,8 @@ export class World {
   readonly #files: FileSpec[] = [];
   /** A client said HELLO, which any working peer answers. */
   #helloSent = false;
+  /** A client's HELLO went unanswered: later clients do not wait for their greeting. */
+  helloIgnored = false;
   /** Bytes the clients of this scenario received from peers. */
   #bytesToClients = 0;
 
