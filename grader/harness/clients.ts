@@ -116,7 +116,6 @@ export abstract class Client {
   /** Sends HELLO; the greeting that answers it is ignored by every later expectation. */
   hello(): void {
     const peerId = this.name.toLowerCase().replace(/[^a-z0-9]+/g, '-');
-    this.world.noteHello();
     this.send({ type: MessageType.Hello, peerId });
   }
   protected abstract endWrites(): void;
@@ -132,6 +131,7 @@ export abstract class Client {
   // Sending
 
   send(message: Message): void {
+    if (message.type === MessageType.Hello) this.world.noteHello();
     if (!this.quiet) this.world.step(`${this.name} sent ${describeMessage(message)}`);
     this.#out(encodeFrame(message));
   }
