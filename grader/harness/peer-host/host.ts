@@ -20,6 +20,7 @@ import {
   type HostMessage,
   type HostOps,
   type OpName,
+  type FileState,
   type PeerOpName,
   type SerializedError,
   type StoreCall,
@@ -55,6 +56,7 @@ const isHarnessOp = (op: OpName): op is HarnessOpName =>
 
 interface Pending {
   readonly op: PeerOpName;
+  readonly args: unknown;
   resolve(value: unknown): void;
   reject(e: Error): void;
 }
@@ -173,7 +175,7 @@ export class PeerHost {
   }
 
   async #kill(): Promise<void> {
-    this.#stores.clear();
+    await this.#stores.clear();
     if (this.#child.exitCode === null && this.#child.signalCode === null) {
       this.#child.kill('SIGKILL');
     }
@@ -183,15 +185,16 @@ export class PeerHost {
   #ask(op: PeerOpName, args: unknown): Promise<unknown> {
     const id = this.#nextId++;
     const sent = new Promise((resolve, reject) => {
-      this.#pending.set(id, { op, resolve, reject });
+      this.#pending.set(id, { op, args, resolve, reject });
     });
     // The harness's side of a peer exists before the peer process hears of it, and goes after.
+    const start = args as HostOps['startPeer']['request'];
     const before =
       op === 'startPeer'
-        ? this.#stores.add(
-            (args as HostOps['startPeer']['request']).name,
-            (args as HostOps['startPeer']['request']).seeds,
-          )
+        ? this.#stores.add(start.name, start.seeds, {
+            storage: start.storage ?? 'memory',
+            keepBuffers: start.keepBuffers ?? false,
+          })
         : Promise.resolve();
     before.then(
       () => this.#write({ kind: 'request', id, op, ...(args as object) } as HarnessMessage),
@@ -216,12 +219,49 @@ export class PeerHost {
       }
       case 'releaseAll':
         return this.#stores.releaseAll(args.name);
+      case 'holdWrites': {
+        const { name, rule } = args as HostOps['holdWrites']['request'];
+        return this.#stores.holdWrites(name, rule);
+      }
+      case 'releaseWrites':
+        return this.#stores.releaseWrites(args.name);
       case 'fileState': {
         const { name, swarmId, fileId } = args as HostOps['fileState']['request'];
-        return this.#stores.fileState(name, swarmId, fileId);
+        const state = await this.#stores.fileState(name, swarmId, fileId);
+        return this.#stores.keepsBuffers(name)
+          ? this.#withKeptPieces(name, swarmId, fileId, state)
+          : state;
       }
     }
     throw new TypeError(`${String(op)} is not answered by the harness`);
+  }
+
+  /**
+   * A file of a peer whose own store keeps the very Buffers written, as that store would hold
+   * it now: each piece the harness holds, with the bytes its kept Buffer has now where they
+   * differ (the peer changed a Buffer after writing it). Only ever makes a file worse.
+   */
+  async #withKeptPieces(
+    name: string,
+    swarmId: string,
+    fileId: string,
+    state: FileState,
+  ): Promise<FileState> {
+    const pieceLength = this.#stores.pieceLength(name, swarmId, fileId);
+    if (state.bytes === undefined || pieceLength === undefined) return state;
+    let kept: HostOps['keptPieces']['reply'];
+    try {
+      kept = (await this.#ask('keptPieces', { name, swarmId, fileId })) as typeof kept;
+    } catch {
+      return state;
+    }
+    const bytes = Uint8Array.from(state.bytes);
+    for (const { index, data } of kept) {
+      const at = index * pieceLength;
+      if (!state.held.includes(index) || at >= bytes.length) continue;
+      bytes.set(data.subarray(0, Math.min(pieceLength, bytes.length - at)), at);
+    }
+    return { ...state, bytes };
   }
 
   #write(message: HarnessMessage): void {
@@ -288,6 +328,14 @@ export class PeerHost {
     const checked = checkReply(pending.op, reply.value);
     if (!checked.ok) {
       this.#violate(checked.why);
+      return;
+    }
+    if (pending.op === 'route') {
+      // Asked of the harness's own store, the moment the reply came: the peer process sent
+      // every write it made before routePiece settled ahead of this reply, on the same pipe.
+      const { name, ref } = pending.args as HostOps['route']['request'];
+      const routed = checked.value as HostOps['route']['reply'];
+      pending.resolve({ ...routed, heldWhenSettled: this.#stores.holds(name, ref) });
       return;
     }
     pending.resolve(checked.value);

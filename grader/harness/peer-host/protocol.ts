@@ -33,7 +33,11 @@ export type RouteOutcome =
         | { readonly ok: true; readonly stored: boolean }
         | { readonly ok: false; readonly code: string; readonly reason: string };
     }
-  | { readonly threw: SerializedError };
+  | {
+      readonly threw: SerializedError;
+      /** Thrown by the call itself, before any promise was returned. */
+      readonly synchronously?: true;
+    };
 
 export type DownloadOutcome =
   | { readonly swarmId: string; readonly ok: true; readonly piecesFrom: Record<string, number> }
@@ -47,14 +51,23 @@ export interface FileState {
 }
 
 /**
- * Every operation: what the test thread sends and what the host answers. `holdReads`,
- * `releaseAll` and `fileState` are answered by the harness itself (store-host.ts): the stores
+ * Every operation: what the test thread sends and what the host answers. HARNESS_OPS (holding
+ * reads and writes, fileState) are answered by the harness itself (store-host.ts): the stores
  * live there, so what a test asserts about stored pieces never comes from the peer process.
  */
 export interface HostOps {
   /** Starts a peer of the class under test, seeding `seeds`, on 127.0.0.1 port 0. */
   startPeer: {
-    request: { name: string; seeds: FileSpec[] };
+    /**
+     * `storage`: where downloaded pieces go. @default 'memory' ('disk': a fresh temp folder)
+     * `keepBuffers`: the store keeps the very Buffer written. @default false (it keeps a copy)
+     */
+    request: {
+      name: string;
+      seeds: FileSpec[];
+      storage?: 'memory' | 'disk';
+      keepBuffers?: boolean;
+    };
     reply: Address;
   };
   stopPeer: { request: { name: string }; reply: null };
@@ -62,6 +75,10 @@ export interface HostOps {
   register: { request: { swarmId: string; address: Address }; reply: null };
   holdReads: { request: { name: string; rule: HoldRule }; reply: null };
   releaseAll: { request: { name: string }; reply: null };
+  /** From now on, writePiece calls matching `rule` finish only once the test releases them. */
+  holdWrites: { request: { name: string; rule: HoldRule }; reply: null };
+  /** Lets every held write finish, oldest first, and stops holding new ones. */
+  releaseWrites: { request: { name: string }; reply: null };
   /** Hands one end of an in-memory stream to the peer's handleClient. */
   openPipe: { request: { name: string; pipeId: number }; reply: null };
   /** Delivers exactly this chunk as one 'data' event on the peer's side. */
@@ -74,7 +91,20 @@ export interface HostOps {
   learn: { request: { name: string; join: string[]; files: FileSpec[] }; reply: null };
   route: {
     request: { name: string; ref: PieceRef; data: Uint8Array };
-    reply: RouteOutcome;
+    /**
+     * `heldWhenSettled`: whether the harness's store held the piece when the reply arrived, the
+     * moment routePiece settled (added by host.ts, never taken from the peer process).
+     */
+    reply: RouteOutcome & { readonly heldWhenSettled?: boolean };
+  };
+  /**
+   * Of a peer whose store keeps the very Buffers written (keepBuffers): the bytes each of those
+   * Buffers of the file holds now. Only ever compared against the harness's own copy, so a lie
+   * can only fail the peer, never pass it.
+   */
+  keptPieces: {
+    request: { name: string; swarmId: string; fileId: string };
+    reply: { index: number; data: Uint8Array }[];
   };
   fileState: { request: { name: string; swarmId: string; fileId: string }; reply: FileState };
   /** The peer's routing table and the peers it downloads from, for failure messages. */
@@ -90,7 +120,13 @@ export interface HostOps {
 export type OpName = keyof HostOps;
 
 /** The operations the harness answers from its own stores, never asking the peer process. */
-export const HARNESS_OPS = ['holdReads', 'releaseAll', 'fileState'] as const;
+export const HARNESS_OPS = [
+  'holdReads',
+  'releaseAll',
+  'holdWrites',
+  'releaseWrites',
+  'fileState',
+] as const;
 export type HarnessOpName = (typeof HARNESS_OPS)[number];
 /** The operations the peer process answers. */
 export type PeerOpName = Exclude<OpName, HarnessOpName>;
@@ -159,6 +195,19 @@ export type HostEvent =
       readonly sha256: string;
     }
   | {
+      /** A writePiece call the test holds back (see holdWrites). */
+      readonly type: 'writeHeld';
+      readonly peer: string;
+      readonly ref: PieceRef;
+    }
+  | {
+      /** A writePiece call finished: what it resolved (true: stored), or that it threw. */
+      readonly type: 'written';
+      readonly peer: string;
+      readonly ref: PieceRef;
+      readonly stored: boolean | 'threw';
+    }
+  | {
       /** routePiece settled for a piece (any caller: a download, or the test directly). */
       readonly type: 'routed';
       readonly peer: string;
@@ -184,7 +233,7 @@ export type HostEvent =
   | { readonly type: 'pipeClose'; readonly pipeId: number };
 
 /** The events the harness records itself, from its stores: never accepted from the peer process. */
-export type StoreEvent = Extract<HostEvent, { type: 'readHeld' | 'write' }>;
+export type StoreEvent = Extract<HostEvent, { type: 'readHeld' | 'write' | 'writeHeld' | 'written' }>;
 /** The events the peer process reports. */
 export type PeerEvent = Exclude<HostEvent, StoreEvent>;
 

@@ -30,12 +30,31 @@ export class RemoteStore implements PieceStore {
   readonly #peer: string;
   readonly #mirror: FileManager;
   readonly #call: StoreCaller;
+  /** With keepBuffers: the very Buffer of each piece written, by `swarmId\0fileId\0index`. */
+  readonly #kept: Map<string, Buffer> | undefined;
 
-  /** @param mirror seeded like the harness's store, then told only what the harness accepted */
-  constructor(peer: string, mirror: FileManager, call: StoreCaller) {
+  /**
+   * @param mirror seeded like the harness's store, then told only what the harness accepted
+   * @param keepBuffers keep the very Buffer of every piece written, as a store that does not
+   *   copy would (the kit's in-memory store keeps some): keptPieces tells what they hold now
+   */
+  constructor(peer: string, mirror: FileManager, call: StoreCaller, keepBuffers = false) {
     this.#peer = peer;
     this.#mirror = mirror;
     this.#call = call;
+    this.#kept = keepBuffers ? new Map() : undefined;
+  }
+
+  /** What each kept Buffer of the file holds now, by piece index (empty without keepBuffers). */
+  keptPieces(swarmId: string, fileId: string): { index: number; data: Uint8Array }[] {
+    const pieces: { index: number; data: Uint8Array }[] = [];
+    for (const [key, data] of this.#kept ?? []) {
+      const [swarm, file, index] = key.split('\0');
+      if (swarm === swarmId && file === fileId) {
+        pieces.push({ index: Number(index), data: Uint8Array.from(data) });
+      }
+    }
+    return pieces;
   }
 
   swarms(): SwarmAnnouncement[] {
@@ -71,6 +90,7 @@ export class RemoteStore implements PieceStore {
       data: Uint8Array.from(data),
     });
     if (stored && !this.#mirror.hasPiece(swarmId, fileId, index)) {
+      this.#kept?.set(`${swarmId}\0${fileId}\0${index}`, data);
       await this.#mirror.writePiece(swarmId, fileId, index, Buffer.from(data));
     }
     return stored;

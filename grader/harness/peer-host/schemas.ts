@@ -34,7 +34,7 @@ const PieceRefSchema = z.object({ swarmId: name, fileId: name, index: count }).s
 
 /** What routePiece resolved with is the student's value, judged by the suites whatever it is. */
 const RouteOutcomeSchema = z.union([
-  z.object({ threw: SerializedErrorSchema }).strict(),
+  z.object({ threw: SerializedErrorSchema, synchronously: z.literal(true).optional() }).strict(),
   z.object({ resolved: z.unknown() }).strict(),
 ]);
 
@@ -154,6 +154,7 @@ export const REPLY_SCHEMAS: Record<PeerOpName, z.ZodType<unknown>> = {
     .max(1024),
   learn: z.null(),
   route: RouteOutcomeSchema,
+  keptPieces: z.array(z.object({ index: count, data: bytes }).strict()).max(1 << 20),
   routingState: z
     .object({
       routes: z.array(z.object({ swarmId: name, fileId: name, pieces: count }).strict()).max(4096),

@@ -70,6 +70,7 @@ const Peer = loadPeerClass(peerModule);
 
 interface Hosted {
   readonly peer: PeerCore;
+  readonly store: RemoteStore;
 }
 
 /** Store calls sent to the harness and not answered yet: id → settle. */
@@ -159,7 +160,14 @@ function instrument(name: string, peer: PeerCore): void {
   const routePiece = peer.routePiece.bind(peer);
   peer.routePiece = (piece: PieceMessage): Promise<RouteResult> => {
     const ref = { swarmId: piece.swarmId, fileId: piece.fileId, index: piece.index };
-    const routed = routePiece(piece);
+    let routed: Promise<RouteResult>;
+    try {
+      routed = routePiece(piece);
+    } catch (error) {
+      const threw = serializeError(error);
+      emit({ type: 'routed', peer: name, ref, outcome: { threw, synchronously: true } });
+      throw error;
+    }
     Promise.resolve(routed).then(
       (resolved) => emit({ type: 'routed', peer: name, ref, outcome: { resolved } }),
       (error: unknown) =>
@@ -180,7 +188,7 @@ type Handlers = {
 };
 
 const handlers: Handlers = {
-  async startPeer({ name, seeds }) {
+  async startPeer({ name, seeds, keepBuffers = false }) {
     if (peers.has(name)) throw new TypeError(`a peer named ${name} already runs`);
     // The harness seeded its own store for this peer before asking; the mirror starts the same.
     const mirror = new FileManager({ root: tmpdir(), storage: 'memory' });
@@ -189,7 +197,8 @@ const handlers: Handlers = {
         pieceLength: spec.pieceLength,
       });
     }
-    const store = new RemoteStore(name, mirror, callStore);
+    // Disk or memory is the harness's store's business; the mirror only answers questions.
+    const store = new RemoteStore(name, mirror, callStore, keepBuffers);
     const peer = new Peer({
       tracker,
       files: store,
@@ -203,7 +212,7 @@ const handlers: Handlers = {
       emit({ type: 'rejected', peer: name, ref: { swarmId, fileId, index }, from, reason }),
     );
     instrument(name, peer);
-    peers.set(name, { peer });
+    peers.set(name, { peer, store });
     const address = await peer.start();
     for (const swarmId of swarmIdsOf(seeds)) await peer.seed(swarmId);
     return address;
@@ -280,11 +289,21 @@ const handlers: Handlers = {
       ...ref,
       data: Buffer.from(data.buffer, data.byteOffset, data.byteLength),
     };
+    let routed: Promise<RouteResult>;
     try {
-      return { resolved: await peer.routePiece(piece) };
+      routed = peer.routePiece(piece);
+    } catch (error) {
+      return { threw: serializeError(error), synchronously: true };
+    }
+    try {
+      return { resolved: await routed };
     } catch (error) {
       return { threw: serializeError(error) };
     }
+  },
+
+  keptPieces({ name, swarmId, fileId }) {
+    return Promise.resolve(hosted(name).store.keptPieces(swarmId, fileId));
   },
 
   routingState({ name }) {
