@@ -51,6 +51,21 @@ describe('the frame decoder', () => {
     expect(() => decoder.push(encodeMessage(null))).toThrow(/17 bytes announced/);
   });
 
+  test('carries the piece indices JSON has no word for (NaN, ±Infinity) as themselves, and a routed event with one passes the checks', () => {
+    const refs = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -1, 1.5].map(
+      (index) => ({ swarmId: 's', fileId: 'f', index }),
+    );
+    const events = refs.map((ref) => ({
+      kind: 'event',
+      event: { type: 'routed', peer: 'P', ref, outcome: { resolved: { ok: false } } },
+    }));
+    const got = new MessageDecoder(1024).push(
+      Buffer.concat(events.map((event) => encodeMessage(event))),
+    );
+    expect(got).toEqual(events);
+    for (const event of got) expect(checkMessage(event).ok).toBe(true);
+  });
+
   test('refuses a body that is not JSON', () => {
     const body = Buffer.from('{"kind":', 'utf8');
     const header = Buffer.alloc(4);

@@ -1,7 +1,8 @@
 /**
  * The byte format of the pipe between the harness (host.ts) and the peer process (worker.ts):
  * each message is a 4-byte big-endian length, then that many bytes of JSON, in which binary
- * fields travel as `{"$bytes": "<base64>"}`. Pure functions and one "need N bytes" decoder, used
+ * fields travel as `{"$bytes": "<base64>"}` and numbers JSON has no word for (NaN, ±Infinity: a
+ * piece index a scenario sends on purpose) as `{"$number": "NaN"}`. Pure functions and one "need N bytes" decoder, used
  * by both sides; the decoder checks the untrusted length against the bound before buffering.
  * What the JSON may say is schemas.ts's business (harness side), not this file's.
  */
@@ -28,8 +29,16 @@ function replacer(this: Record<string, unknown>, key: string, value: unknown): u
       $bytes: Buffer.from(view.buffer, view.byteOffset, view.byteLength).toString('base64'),
     };
   }
+  if (typeof value === 'number' && !Number.isFinite(value)) return { $number: String(value) };
   return value;
 }
+
+/** The numbers JSON cannot write, by the names String() gives them. */
+const NON_FINITE: Readonly<Record<string, number>> = {
+  NaN: Number.NaN,
+  Infinity: Number.POSITIVE_INFINITY,
+  '-Infinity': Number.NEGATIVE_INFINITY,
+};
 
 function reviver(_key: string, value: unknown): unknown {
   if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
@@ -37,6 +46,10 @@ function reviver(_key: string, value: unknown): unknown {
     const bytes = (value as { $bytes?: unknown }).$bytes;
     if (keys.length === 1 && typeof bytes === 'string') {
       return new Uint8Array(Buffer.from(bytes, 'base64'));
+    }
+    const number = (value as { $number?: unknown }).$number;
+    if (keys.length === 1 && typeof number === 'string' && Object.hasOwn(NON_FINITE, number)) {
+      return NON_FINITE[number];
     }
   }
   return value;

@@ -233,7 +233,10 @@ export type HostEvent =
   | { readonly type: 'pipeClose'; readonly pipeId: number };
 
 /** The events the harness records itself, from its stores: never accepted from the peer process. */
-export type StoreEvent = Extract<HostEvent, { type: 'readHeld' | 'write' | 'writeHeld' | 'written' }>;
+export type StoreEvent = Extract<
+  HostEvent,
+  { type: 'readHeld' | 'write' | 'writeHeld' | 'written' }
+>;
 /** The events the peer process reports. */
 export type PeerEvent = Exclude<HostEvent, StoreEvent>;
 

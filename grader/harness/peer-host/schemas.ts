@@ -30,7 +30,13 @@ const SerializedErrorSchema = z
   .object({ name, message: text, code: name.optional(), stack: text.optional() })
   .strict();
 
-const PieceRefSchema = z.object({ swarmId: name, fileId: name, index: count }).strict();
+/**
+ * Any number, NaN and ±Infinity too: a piece index is whatever the scenario or the student's
+ * code passed (-1, 1.5, NaN are scenarios of their own), judged by the suites, not here.
+ */
+const anyNumber = z.custom<number>((value) => typeof value === 'number', 'expected a number');
+
+const PieceRefSchema = z.object({ swarmId: name, fileId: name, index: anyNumber }).strict();
 
 /** What routePiece resolved with is the student's value, judged by the suites whatever it is. */
 const RouteOutcomeSchema = z.union([
