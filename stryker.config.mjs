@@ -10,6 +10,11 @@
 // host would never reach Jest, so every mutant would look uncovered) and no findRelatedTests
 // (the host loads the peer by path at run time, so Jest's module graph never names it).
 
+import { rmSync } from 'node:fs';
+
+// The sandbox of the previous run is kept for npm run mutation:check; a new run starts clean.
+rmSync('.stryker-tmp', { recursive: true, force: true });
+
 // The suites test whichever Peer this names; mutating solution/peer.ts only makes sense there.
 process.env.LAB9_PEER_MODULE = 'solution/peer';
 
@@ -32,5 +37,6 @@ export default {
   htmlReporter: { fileName: 'reports/mutation/index.html' },
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
   tempDirName: '.stryker-tmp',
-  cleanTempDir: 'always',
+  // Kept for npm run mutation:check, which re-runs single mutants in it.
+  cleanTempDir: false,
 };
