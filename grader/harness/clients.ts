@@ -18,6 +18,11 @@ import {
 } from '../../lab9/src/protocol/message-types';
 import { ANSWER_MS, TEARDOWN_MS } from './bounds';
 import { type FileSpec, pieceBytes, pieceCount, pieceRef, sameRef } from './data';
+
+/** A piece ref as a Map key that keeps the IDs apart. */
+function refKey(ref: PieceRef): string {
+  return JSON.stringify([ref.swarmId, ref.fileId, ref.index]);
+}
 import { describeFrames, describeMessage, firstDifference, hex, refText } from './format';
 import type { HostedPeer } from './hosted-peer';
 import type { ConnectionKey } from './peer-host/protocol';
@@ -32,6 +37,23 @@ export interface Expectation {
   readonly what: string;
   /** The "Expected:" sentence. @default `what` */
   readonly expected?: string;
+  readonly likelyCause: string;
+}
+
+/** How a client opens its connection. */
+export interface ClientOptions {
+  /**
+   * Send HELLO first, as every downloader does, and ignore the greeting. Scenarios that are not
+   * about HELLO keep it on, so a peer that wrongly waits for HELLO loses only the HELLO checks.
+   * @default true
+   */
+  readonly hello?: boolean;
+}
+
+/** A PIECE the client got that no correct peer sends: why, and what to look at. */
+interface Violation {
+  readonly summary: string;
+  readonly happened: string;
   readonly likelyCause: string;
 }
 
@@ -51,6 +73,14 @@ export abstract class Client {
   #closed = false;
   /** Set when the peer's bytes could not even be framed; nothing more is read then. */
   #brokenStream: string | undefined;
+  /** The client's own bytes, decoded to know which pieces it asked for. */
+  readonly #sentDecoder = new FrameDecoder();
+  /** JSON of a piece ref → GET_PIECEs for it not answered by a PIECE yet. */
+  readonly #asked = new Map<string, number>();
+  /** Set when the client sent bytes that cannot be framed: what it asked is unknown from then. */
+  #askedUnknown = false;
+  /** The first PIECE received that no correct peer sends; fails every later expectation. */
+  #violation: Violation | undefined;
 
   constructor(name: string, world: World) {
     this.name = name;
@@ -60,7 +90,36 @@ export abstract class Client {
   /** This connection as the peer under test knows it (for its open/end/close events). */
   abstract readonly connection: ConnectionKey;
   protected abstract write(chunk: Buffer): void;
+
+  /** Every byte the client sends goes through here: written, and its GET_PIECEs noted. */
+  #out(chunk: Buffer): void {
+    this.#track(chunk);
+    this.write(chunk);
+  }
+
+  #track(chunk: Buffer): void {
+    if (!this.#askedUnknown) {
+      try {
+        for (const frame of this.#sentDecoder.push(chunk)) {
+          if (frame.ok && frame.message.type === MessageType.GetPiece) {
+            const key = refKey(frame.message);
+            this.#asked.set(key, (this.#asked.get(key) ?? 0) + 1);
+          }
+        }
+      } catch (error) {
+        if (!(error instanceof ProtocolError)) throw error;
+        this.#askedUnknown = true;
+      }
+    }
+  }
+
+  /** Sends HELLO; the greeting that answers it is ignored by every later expectation. */
+  hello(): void {
+    const peerId = this.name.toLowerCase().replace(/[^a-z0-9]+/g, '-');
+    this.send({ type: MessageType.Hello, peerId });
+  }
   protected abstract endWrites(): void;
+  protected abstract writeAndEnd(chunk: Buffer): void;
   protected abstract abort(): void;
 
   /** True once the peer ended its side (or the stream closed). */
@@ -73,7 +132,7 @@ export abstract class Client {
 
   send(message: Message): void {
     if (!this.quiet) this.world.step(`${this.name} sent ${describeMessage(message)}`);
-    this.write(encodeFrame(message));
+    this.#out(encodeFrame(message));
   }
 
   /** Every message in ONE write: the peer receives them as a single chunk (on a pipe). */
@@ -82,25 +141,32 @@ export abstract class Client {
       `${this.name} sent ${messages.length} frames in one write: ` +
         `${messages.slice(0, 3).map(describeMessage).join(', ')}${messages.length > 3 ? ', ...' : ''}`,
     );
-    this.write(Buffer.concat(messages.map(encodeFrame)));
+    this.#out(Buffer.concat(messages.map(encodeFrame)));
   }
 
   /** Arbitrary bytes in one write. */
   sendBytes(bytes: Buffer, what: string): void {
     this.world.step(`${this.name} sent ${what}: ${hex(bytes)}`);
-    this.write(bytes);
+    this.#out(bytes);
   }
 
   /** Each chunk is its own write (its own 'data' event on a pipe). */
   sendChunks(chunks: readonly Buffer[], what: string): void {
     this.world.step(`${this.name} sent ${what} in ${chunks.length} separate writes`);
-    for (const chunk of chunks) this.write(chunk);
+    for (const chunk of chunks) this.#out(chunk);
   }
 
   /** Half-close: no more requests, but the answers to the sent ones are still wanted. */
   end(): void {
     this.world.step(`${this.name} ended its side of the connection (half-close)`);
     this.endWrites();
+  }
+
+  /** Sends `bytes` and ends its side in the same call: on TCP the FIN rides with them. */
+  endWith(bytes: Buffer, what: string): void {
+    this.world.step(`${this.name} sent ${what} and ended its side of the connection with it`);
+    this.#track(bytes);
+    this.writeAndEnd(bytes);
   }
 
   /** Vanishes: the connection is reset, with no goodbye. */
@@ -115,12 +181,47 @@ export abstract class Client {
   protected received(chunk: Buffer): void {
     if (this.#brokenStream) return;
     try {
-      this.frames.push(...this.#decoder.push(chunk));
+      const frames = this.#decoder.push(chunk);
+      this.frames.push(...frames);
+      for (const frame of frames) this.#check(frame);
     } catch (error) {
       if (!(error instanceof ProtocolError)) throw error;
       this.#brokenStream = `the peer's bytes broke the framing (${error.message})`;
     }
     this.watch.notify();
+  }
+
+  /** Notes the first PIECE that names a piece never asked for, or carries other bytes. */
+  #check(frame: DecodedFrame): void {
+    if (this.#violation || !frame.ok || frame.message.type !== MessageType.Piece) return;
+    const piece = frame.message;
+    const key = refKey(piece);
+    const open = this.#asked.get(key) ?? 0;
+    if (open > 0) this.#asked.set(key, open - 1);
+    else if (!this.#askedUnknown) {
+      this.#violation = {
+        summary: `${this.name} received a PIECE it never asked for: ${refText(piece)}.`,
+        happened: `the peer sent ${describeMessage(piece)}; ${this.name} asked for ${
+          [...this.#asked.keys()].length > 0 ? 'other pieces' : 'no other piece'
+        } (every GET_PIECE it sent was already answered or named another piece)`,
+        likelyCause:
+          'a PIECE answers exactly one GET_PIECE, on the connection it came from, with that ' +
+          "request's swarmId, fileId and index: is the answer built from another request's " +
+          "fields, sent twice, or written to another client's socket?",
+      };
+      return;
+    }
+    const spec = this.world.seededFile(piece.swarmId, piece.fileId);
+    if (!spec || !Number.isInteger(piece.index) || piece.index >= pieceCount(spec)) return;
+    const diff = firstDifference(piece.data, pieceBytes(spec, piece.index));
+    if (diff === undefined) return;
+    this.#violation = {
+      summary: `${this.name} received a PIECE whose bytes are not those of the piece it names: ${refText(piece)}.`,
+      happened: `the PIECE for ${refText(piece)} carried other bytes: ${diff}`,
+      likelyCause:
+        'send the bytes readPiece resolved for THIS request (swarmId, fileId, index), unchanged: ' +
+        'is a variable shared between requests (the last data read, a reused Buffer) sent instead?',
+    };
   }
 
   protected receivedEnd(): void {
@@ -156,6 +257,7 @@ export abstract class Client {
     const outcome = await this.world.waitFor(
       this.watch,
       () => {
+        if (this.#violation) return { ok: false, why: this.#violation.happened };
         for (let i = 0; i < this.frames.length; i++) {
           const frame = this.frames[i] as DecodedFrame;
           if (this.#matched.has(i) || !frame.ok) continue;
@@ -174,6 +276,15 @@ export abstract class Client {
       ANSWER_MS,
     );
     if (outcome.ok) return outcome.value;
+    const violation = this.#violation;
+    if (violation) {
+      return this.world.fail({
+        summary: violation.summary,
+        expected: `${expectation.expected ?? expectation.what}, and every PIECE to answer a GET_PIECE with the bytes of the piece it names`,
+        happened: `${violation.happened}.\n  ${this.describe()}`,
+        likelyCause: violation.likelyCause,
+      });
+    }
     return this.world.fail({
       summary: rejected
         ? `${this.name} got a wrong answer while waiting for ${expectation.what}.`
@@ -294,7 +405,12 @@ export class TcpClient extends Client {
     socket.on('close', () => this.receivedClose());
   }
 
-  static async connect(world: World, name: string, peer: HostedPeer): Promise<TcpClient> {
+  static async connect(
+    world: World,
+    name: string,
+    peer: HostedPeer,
+    options: ClientOptions = {},
+  ): Promise<TcpClient> {
     const { host, port } = peer.address;
     // allowHalfOpen: the peer ending its side must not end ours; the scenario decides that.
     const socket = connect({ host, port, noDelay: true, allowHalfOpen: true });
@@ -320,7 +436,9 @@ export class TcpClient extends Client {
       });
     }
     world.step(`${name} connected to peer ${peer.name} over TCP`);
-    return new TcpClient(name, world, socket);
+    const client = new TcpClient(name, world, socket);
+    if (options.hello ?? true) client.hello();
+    return client;
   }
 
   get connection(): ConnectionKey {
@@ -333,6 +451,10 @@ export class TcpClient extends Client {
 
   protected endWrites(): void {
     this.#socket.end();
+  }
+
+  protected writeAndEnd(chunk: Buffer): void {
+    this.#socket.end(chunk);
   }
 
   protected abort(): void {
@@ -370,7 +492,12 @@ export class PipeClient extends Client {
     });
   }
 
-  static async open(world: World, name: string, peer: HostedPeer): Promise<PipeClient> {
+  static async open(
+    world: World,
+    name: string,
+    peer: HostedPeer,
+    options: ClientOptions = {},
+  ): Promise<PipeClient> {
     const pipeId = nextPipeId++;
     const client = new PipeClient(name, world, pipeId);
     await world.ask(
@@ -379,6 +506,7 @@ export class PipeClient extends Client {
       `connect ${name} to peer ${peer.name}`,
     );
     world.step(`${name} connected to peer ${peer.name} (in memory: each write is one chunk)`);
+    if (options.hello ?? true) client.hello();
     return client;
   }
 
@@ -392,6 +520,11 @@ export class PipeClient extends Client {
 
   protected endWrites(): void {
     this.world.host.send('pipeEnd', { pipeId: this.#pipeId });
+  }
+
+  protected writeAndEnd(chunk: Buffer): void {
+    this.write(chunk);
+    this.endWrites();
   }
 
   protected abort(): void {

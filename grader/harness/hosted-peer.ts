@@ -9,6 +9,7 @@ import { DOWNLOAD_MS } from './bounds';
 import {
   type FileSpec,
   fileBytes,
+  pieceBytes,
   pieceCount,
   pieceDigest,
   pieceMessage,
@@ -37,6 +38,14 @@ export interface Download {
   /** `"s1" and "s2"`. */
   readonly list: string;
   readonly result: Promise<Outcome<DownloadOutcome[]>>;
+  settled: boolean;
+}
+
+/** A routePiece call in progress, started by `startRoute`. */
+export interface StartedRoute {
+  readonly writesBefore: number;
+  readonly reply: Promise<Outcome<RouteOutcome & { readonly heldWhenSettled?: boolean }>>;
+  /** Set once the host answered: routePiece settled (or the wait gave up). */
   settled: boolean;
 }
 
@@ -110,6 +119,105 @@ export class HostedPeer {
   }
 
   // ------------------------------------------------------------------------------------------
+  // Writes held back by the test (a store that takes its time, as a disk does)
+
+  /** From now on, writePiece calls matching `rule` finish only when the test releases them. */
+  async holdWrites(rule: HoldRule): Promise<void> {
+    await this.#world.ask('holdWrites', { name: this.name, rule }, `hold writes of ${this.name}`);
+    const what =
+      rule === 'all' ? 'every write' : rule === 'none' ? 'no write' : rule.map(refText).join(', ');
+    this.#world.step(`the test holds back peer ${this.name}'s writePiece of ${what}`);
+  }
+
+  async releaseWrites(): Promise<void> {
+    await this.#world.ask(
+      'releaseWrites',
+      { name: this.name },
+      `release the writes of ${this.name}`,
+    );
+    this.#world.step(`the test lets every held writePiece of peer ${this.name} finish`);
+  }
+
+  /** Waits until a writePiece of `ref` is held; `missing` says what it means if none comes. */
+  async waitForHeldWrite(
+    ref: PieceRef,
+    missing: { readonly expected: string; readonly likelyCause: string },
+  ): Promise<void> {
+    const outcome = await this.#world.waitFor(this.#world.host.watch, () =>
+      this.#world
+        .events()
+        .some((e) => e.type === 'writeHeld' && e.peer === this.name && sameRef(e.ref, ref))
+        ? { ok: true, value: true }
+        : undefined,
+    );
+    if (outcome.ok) {
+      this.#world.step(`peer ${this.name}'s writePiece(${refText(ref)}) is held back`);
+      return;
+    }
+    await this.#world.fail({
+      summary: `Peer ${this.name} never called writePiece for ${refText(ref)}.`,
+      expected: missing.expected,
+      happened: `${outcome.why}; writePiece calls: ${
+        this.writes()
+          .map((w) => refText(w.ref))
+          .join(', ') || 'none'
+      }`,
+      likelyCause: missing.likelyCause,
+    });
+  }
+
+  /** What each finished writePiece call of this peer resolved: true, false, or 'threw'. */
+  writeResults(): { ref: PieceRef; stored: boolean | 'threw' }[] {
+    return this.#world
+      .events()
+      .flatMap((e) => (e.type === 'written' && e.peer === this.name ? [e] : []));
+  }
+
+  /**
+   * routePiece must resolve `{ ok: true, stored }` for the genuine `piece`, with `stored` equal
+   * to what this very call's writePiece resolved (and `expectStored` as the contract says).
+   */
+  async expectStoredFlag(
+    spec: FileSpec,
+    index: number,
+    expectStored: boolean,
+    likelyCause: string,
+  ): Promise<void> {
+    const piece = pieceMessage(spec, index);
+    const resultsBefore = this.writeResults().length;
+    const label = `the genuine ${refText(piece)}${expectStored ? '' : ', already held'}`;
+    const { outcome, writes } = await this.route(piece, label);
+    const expected = `routePiece resolves { ok: true, stored: ${expectStored} }: stored is what writePiece resolved${
+      expectStored ? '' : ' (false: the piece was already held)'
+    }`;
+    const results = this.writeResults()
+      .slice(resultsBefore)
+      .filter((r) => sameRef(r.ref, piece));
+    const result = 'resolved' in outcome ? (outcome.resolved as unknown) : undefined;
+    const stored = isOk(result) ? (result as { stored?: unknown }).stored : undefined;
+    const wrong = this.#wrongWrites(writes, [spec]);
+    const storeSaid = results.map((r) => String(r.stored)).join(', ');
+    if (
+      'threw' in outcome ||
+      stored !== expectStored ||
+      wrong.length > 0 ||
+      results.some((r) => r.stored !== stored)
+    ) {
+      return this.#world.fail({
+        summary: `routePiece(${label}) did not resolve { ok: true, stored: ${expectStored} }.`,
+        expected,
+        happened:
+          ('threw' in outcome
+            ? `it ${threwText(outcome)} ${outcome.threw.name}: ${outcome.threw.message}`
+            : `it resolved ${JSON.stringify(result)}`) +
+          `; writePiece ${results.length > 0 ? `resolved ${storeSaid}` : 'was not called'} for it`,
+        likelyCause,
+      });
+    }
+    this.#world.step(`routePiece resolved { ok: true, stored: ${String(stored)} }`);
+  }
+
+  // ------------------------------------------------------------------------------------------
   // Connections, as the peer saw them
 
   saw(connection: ConnectionKey, what: 'open' | 'end' | 'close'): boolean {
@@ -166,16 +274,37 @@ export class HostedPeer {
   async route(
     piece: PieceMessage,
     label: string,
-  ): Promise<{ outcome: RouteOutcome; writes: WriteEvent[] }> {
-    const before = this.writes().length;
-    const outcome = await this.#world.settle(
-      this.#world.host.request('route', {
-        name: this.name,
-        ref: { swarmId: piece.swarmId, fileId: piece.fileId, index: piece.index },
-        data: Uint8Array.from(piece.data),
-      }),
-      DOWNLOAD_MS,
-    );
+  ): Promise<{ outcome: RouteOutcome; writes: WriteEvent[]; heldWhenSettled: boolean }> {
+    return this.routeSettled(this.startRoute(piece), piece, label);
+  }
+
+  /** Calls routePiece without waiting for it; `routeSettled` waits. */
+  startRoute(piece: PieceMessage): StartedRoute {
+    const started: StartedRoute = {
+      writesBefore: this.writes().length,
+      reply: this.#world.settle(
+        this.#world.host.request('route', {
+          name: this.name,
+          ref: { swarmId: piece.swarmId, fileId: piece.fileId, index: piece.index },
+          data: Uint8Array.from(piece.data),
+        }),
+        DOWNLOAD_MS,
+      ),
+      settled: false,
+    };
+    void started.reply.then(() => {
+      started.settled = true;
+    });
+    return started;
+  }
+
+  /** What a started routePiece resolved with or threw, plus the writes it made. */
+  async routeSettled(
+    started: StartedRoute,
+    piece: PieceMessage,
+    label: string,
+  ): Promise<{ outcome: RouteOutcome; writes: WriteEvent[]; heldWhenSettled: boolean }> {
+    const outcome = await started.reply;
     this.#world.step(`routePiece(${label})`);
     if (!outcome.ok) {
       return this.#world.fail({
@@ -186,8 +315,13 @@ export class HostedPeer {
           'routePiece awaits something that never settles, or never returns its promise.',
       });
     }
-    if ('threw' in outcome.value) this.#world.sawError(outcome.value.threw);
-    return { outcome: outcome.value, writes: this.writes().slice(before) };
+    const { heldWhenSettled = false, ...routed } = outcome.value;
+    if ('threw' in routed) this.#world.sawError(routed.threw);
+    return {
+      outcome: routed,
+      writes: this.writes().slice(started.writesBefore),
+      heldWhenSettled,
+    };
   }
 
   /** routePiece must store the genuine `piece` in its own file, and nothing else. */
@@ -198,10 +332,10 @@ export class HostedPeer {
     const expected = `routePiece resolves { ok: true, ... } after one writePiece of ${refText(piece)} with its bytes`;
     if ('threw' in outcome) {
       return this.#world.fail({
-        summary: `routePiece(${label}) threw instead of storing it.`,
+        summary: `routePiece(${label}) ${threwText(outcome)} instead of storing it.`,
         expected,
-        happened: `it threw ${outcome.threw.name}: ${outcome.threw.message}`,
-        likelyCause,
+        happened: `it ${threwText(outcome)} ${outcome.threw.name}: ${outcome.threw.message}`,
+        likelyCause: threwCause(outcome, likelyCause),
       });
     }
     const result = outcome.resolved as unknown;
@@ -233,14 +367,23 @@ export class HostedPeer {
     const expected = `routePiece resolves { ok: false, code: '${code}', reason } and calls writePiece not at all`;
     if ('threw' in outcome) {
       return this.#world.fail({
-        summary: `routePiece(${label}) threw instead of rejecting the piece.`,
+        summary: `routePiece(${label}) ${threwText(outcome)} instead of rejecting the piece.`,
         expected,
-        happened: `it threw ${outcome.threw.name}: ${outcome.threw.message}`,
+        happened: `it ${threwText(outcome)} ${outcome.threw.name}: ${outcome.threw.message}${
+          writes.length > 0
+            ? `; before that it called ${writes.map((w) => this.#describeWrite(w, known)).join('; ')}`
+            : ''
+        }`,
         likelyCause:
           outcome.threw.code === 'ERR_NOT_IMPLEMENTED'
             ? likelyCause
-            : 'a bad piece is expected input, not a bug: resolve { ok: false, code, reason } instead of ' +
-              'throwing (a throw stops the whole download).',
+            : threwCause(
+                outcome,
+                writes.length > 0
+                  ? `${likelyCause} (writePiece threw because the store refused the piece: check it yourself before writing.)`
+                  : 'a bad piece is expected input, not a bug: resolve { ok: false, code, reason } instead of ' +
+                      'throwing (a throw stops the whole download).',
+              ),
       });
     }
     const result = outcome.resolved as unknown;
@@ -308,6 +451,8 @@ export class HostedPeer {
     const settled = await download.result;
     const failed = settled.ok ? settled.value.flatMap((o) => (o.ok ? [] : [o])) : [];
     for (const { error } of failed) this.#world.sawError(error);
+    // A bad piece written is the first cause of whatever went wrong after it: name it first.
+    await this.expectGenuineWrites(files, likelyCause);
     if (!settled.ok || failed.length > 0) {
       const why = settled.ok
         ? failed
@@ -362,7 +507,11 @@ export class HostedPeer {
     );
     const accepted = pieces.flatMap((piece) => {
       const outcome = outcomeOf(piece);
-      if (!outcome || 'threw' in outcome || !isOk(outcome.resolved)) return [];
+      if (outcome && 'threw' in outcome) {
+        const { name, message } = outcome.threw;
+        return [`${refText(piece)}: routePiece ${threwText(outcome)} ${name}: ${message}`];
+      }
+      if (!outcome || !isOk(outcome.resolved)) return [];
       return [`${refText(piece)}: routePiece resolved ${JSON.stringify(outcome.resolved)}`];
     });
     const unsettled = pieces.filter((piece) => outcomeOf(piece) === undefined).map(refText);
@@ -389,6 +538,19 @@ export class HostedPeer {
     for (const spec of files) {
       const state = await this.fileState(spec);
       const diff = state.bytes ? firstDifference(state.bytes, fileBytes(spec)) : 'it is incomplete';
+      const changed = state.bytes ? this.#changedAfterWrite(spec, state.bytes, files) : [];
+      if (changed.length > 0) {
+        return this.#world.fail({
+          summary: `Peer ${this.name}'s copy of ${fileText(spec.swarmId, spec.fileId)} changed after it was written.`,
+          expected: 'the bytes a piece was written with to stay what the store holds',
+          happened:
+            `writePiece got the genuine bytes of ${changed.map((i) => `#${i}`).join(', ')}, but the store ` +
+            `now holds other bytes there (${diff ?? 'different bytes'})`,
+          likelyCause:
+            'the store may keep the very Buffer passed to writePiece (the in-memory one does): after ' +
+            'writing, never fill, reuse or write into that Buffer (or the memory under it) again.',
+        });
+      }
       if (diff !== undefined) {
         return this.#world.fail({
           summary: `Peer ${this.name}'s copy of ${fileText(spec.swarmId, spec.fileId)} differs from its source.`,
@@ -466,6 +628,23 @@ export class HostedPeer {
           .join('; ')}.`;
   }
 
+  /** Pieces of `spec` written once with their genuine bytes whose stored bytes now differ. */
+  #changedAfterWrite(spec: FileSpec, stored: Uint8Array, files: readonly FileSpec[]): number[] {
+    const writes = this.writes().filter(
+      (w) => w.ref.swarmId === spec.swarmId && w.ref.fileId === spec.fileId,
+    );
+    if (this.#wrongWrites(writes, files).length > 0) return [];
+    const changed: number[] = [];
+    for (let index = 0; index < pieceCount(spec); index++) {
+      const wrote = writes.some((w) => w.ref.index === index);
+      const offset = index * spec.pieceLength;
+      const genuine = pieceBytes(spec, index);
+      const now = stored.subarray(offset, offset + genuine.length);
+      if (wrote && firstDifference(now, genuine) !== undefined) changed.push(index);
+    }
+    return changed;
+  }
+
   /** Writes whose bytes are not the genuine bytes of the piece they name. */
   #wrongWrites(writes: readonly WriteEvent[], files: readonly FileSpec[]): WriteEvent[] {
     return writes.filter((w) => {
@@ -497,4 +676,17 @@ function isOk(result: unknown): boolean {
 
 function isRejection(result: unknown): result is { ok: false; code: unknown } {
   return typeof result === 'object' && result !== null && (result as { ok?: unknown }).ok === false;
+}
+
+/** `threw` or `threw synchronously`: how routePiece failed, in a sentence. */
+function threwText(outcome: Extract<RouteOutcome, { threw: unknown }>): string {
+  return outcome.synchronously ? 'threw synchronously (before returning a promise)' : 'threw';
+}
+
+function threwCause(outcome: Extract<RouteOutcome, { threw: unknown }>, otherwise: string): string {
+  return outcome.synchronously
+    ? 'routePiece threw before it returned its promise: an exception in its synchronous part ' +
+        '(reading a field of an undefined route or hash, for instance). Check each case and ' +
+        'resolve { ok: false, code, reason }; make the method `async` or return Promise.resolve(...).'
+    : otherwise;
 }

@@ -94,11 +94,79 @@ export class HeldStore extends ForwardingStore {
   }
 
   #holds(ref: PieceRef): boolean {
-    const rule = this.#rule;
-    if (rule === 'none' || rule === 'all') return rule === 'all';
-    return rule.some(
-      (r) => r.swarmId === ref.swarmId && r.fileId === ref.fileId && r.index === ref.index,
-    );
+    return ruleHolds(this.#rule, ref);
+  }
+}
+
+function ruleHolds(rule: HoldRule, ref: PieceRef): boolean {
+  if (rule === 'none' || rule === 'all') return rule === 'all';
+  return rule.some(
+    (r) => r.swarmId === ref.swarmId && r.fileId === ref.fileId && r.index === ref.index,
+  );
+}
+
+/**
+ * Holds chosen writePiece calls back until the test releases them, as a disk store's write
+ * takes its time (so "resolved before the write finished" is seen by construction), and reports
+ * what every write resolved (so `stored` can be compared with it). The in-memory FileManager
+ * keeps some Buffers and copies others, depending on the memory under them; this store makes
+ * it certain: with `keep` false it stores a copy, so a Buffer changed after its write changes
+ * nothing, with `keep` true it passes the very Buffer on, which that store then keeps.
+ */
+export class HeldWriteStore extends ForwardingStore {
+  #rule: HoldRule = 'none';
+  /** Writes held and not released yet, oldest first. */
+  #held: (() => void)[] = [];
+  readonly #onHeld: (ref: PieceRef) => void;
+  readonly #onSettled: (ref: PieceRef, stored: boolean | 'threw') => void;
+
+  /**
+   * @param onHeld told of every write the moment it is held, before it can finish
+   * @param onSettled told of every write once it resolved (true: stored) or threw
+   */
+  constructor(
+    inner: PieceStore,
+    onHeld: (ref: PieceRef) => void,
+    onSettled: (ref: PieceRef, stored: boolean | 'threw') => void,
+    readonly keep = false,
+  ) {
+    super(inner);
+    this.#onHeld = onHeld;
+    this.#onSettled = onSettled;
+  }
+
+  /** Applies to writes that start from now on; writes already held stay held. */
+  hold(rule: HoldRule): void {
+    this.#rule = rule;
+  }
+
+  releaseAll(): void {
+    const held = this.#held;
+    this.#held = [];
+    for (const release of held) release();
+  }
+
+  override async writePiece(
+    swarmId: string,
+    fileId: string,
+    index: number,
+    data: Buffer,
+  ): Promise<boolean> {
+    const ref = { swarmId, fileId, index };
+    if (ruleHolds(this.#rule, ref)) {
+      const released = new Promise<void>((resolve) => this.#held.push(resolve));
+      this.#onHeld(ref);
+      await released;
+    }
+    try {
+      const bytes = this.keep ? data : Buffer.from(data);
+      const stored = await super.writePiece(swarmId, fileId, index, bytes);
+      this.#onSettled(ref, stored);
+      return stored;
+    } catch (error) {
+      this.#onSettled(ref, 'threw');
+      throw error;
+    }
   }
 }
 

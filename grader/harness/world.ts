@@ -22,6 +22,10 @@ export type Outcome<T> =
 export interface PeerOptions {
   /** Files the peer seeds from the start. @default none */
   readonly seeds?: readonly FileSpec[];
+  /** Where the pieces it downloads are stored. @default 'memory' */
+  readonly storage?: 'memory' | 'disk';
+  /** The store keeps the very Buffer passed to writePiece, as it may. @default false (a copy) */
+  readonly keepBuffers?: boolean;
 }
 
 export class World {
@@ -38,6 +42,8 @@ export class World {
   readonly #witnesses: (() => string)[] = [];
   /** Set when the Peer class could not even be loaded: no other cause applies then. */
   #loadFailed = false;
+  /** Every file a peer of this scenario seeds: what a client checks the PIECEs it gets against. */
+  readonly #files: FileSpec[] = [];
 
   constructor(host: PeerHost) {
     this.host = host;
@@ -84,17 +90,32 @@ export class World {
   /** Starts a peer of the class under test in the host thread (listening, seeding `seeds`). */
   async peer(name: string, options: PeerOptions = {}): Promise<HostedPeer> {
     const seeds = [...(options.seeds ?? [])];
-    const address = await this.ask('startPeer', { name, seeds }, `start peer ${name}`);
+    const storage = options.storage ?? 'memory';
+    const keepBuffers = options.keepBuffers ?? false;
+    const address = await this.ask(
+      'startPeer',
+      { name, seeds, storage, keepBuffers },
+      `start peer ${name}`,
+    );
+    this.#files.push(...seeds);
     this.defer(() => this.#teardown(this.host.request('stopPeer', { name })));
     const seeding = seeds.map(
       (spec) => `${fileText(spec.swarmId, spec.fileId)} (${pieceCount(spec)} pieces)`,
     );
+    const where =
+      (storage === 'disk' ? ', storing downloads on disk' : '') +
+      (keepBuffers ? ', its store keeping the very Buffers written' : '');
     this.step(
       seeding.length > 0
-        ? `peer ${name} started, seeding ${seeding.join(', ')}`
-        : `peer ${name} started, holding no file`,
+        ? `peer ${name} started${where}, seeding ${seeding.join(', ')}`
+        : `peer ${name} started${where}, holding no file`,
     );
     return new HostedPeer(name, address, this);
+  }
+
+  /** The seeded file with these IDs, if a peer of this scenario seeds it. */
+  seededFile(swarmId: string, fileId: string): FileSpec | undefined {
+    return this.#files.find((f) => f.swarmId === swarmId && f.fileId === fileId);
   }
 
   /** Adds a peer that is not hosted (a fake seeder) to the tracker of every swarm in `files`. */

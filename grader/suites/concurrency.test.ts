@@ -84,6 +84,42 @@ scenario(
 );
 
 scenario(
+  "1 seeder, 1 client: answers the 2nd and 3rd GET_PIECE of one write while the 1st one's read is held back",
+  async (world) => {
+    const seeder = await world.peer('S', { seeds: [FILE] });
+    await seeder.hold([pieceRef(FILE, 0)]);
+    const a = await PipeClient.open(world, 'client A', seeder);
+    a.sendTogether([0, 1, 2].map((i) => ({ type: MessageType.GetPiece, ...pieceRef(FILE, i) })));
+    await seeder.waitForHeld(1, {
+      expected: "client A's GET_PIECE #0 to reach this.files.readPiece",
+      likelyCause: 'handleClient must call this.files.readPiece for each GET_PIECE.',
+    });
+    const serial =
+      "client A's later requests waited for its first read: are one client's requests served " +
+      'one after another (a promise chain or queue per client, or `await` inside the loop over ' +
+      "frames)? Start each GET_PIECE's read at once; answers may leave in any order.";
+    await a.expectPiece(
+      FILE,
+      1,
+      serial,
+      `a PIECE for ("s1", "movie.bin") #1 while #0's read is held back`,
+    );
+    await a.expectPiece(
+      FILE,
+      2,
+      serial,
+      `a PIECE for ("s1", "movie.bin") #2 while #0's read is held back`,
+    );
+    await seeder.releaseAll();
+    await a.expectPiece(
+      FILE,
+      0,
+      'once readPiece resolves, send the PIECE to the client that asked for it.',
+    );
+  },
+);
+
+scenario(
   '1 seeder, 40 clients: has a read in progress for all 40 at once, then each downloads the whole file byte for byte',
   async (world) => {
     const CLIENTS = 40;

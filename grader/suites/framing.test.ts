@@ -24,7 +24,7 @@ scenario(
   '1 seeder, 1 client: answers HELLO and GET_PIECE sent one byte per write',
   async (world) => {
     const seeder = await world.peer('S', { seeds: [A_BIN] });
-    const client = await PipeClient.open(world, 'client A', seeder);
+    const client = await PipeClient.open(world, 'client A', seeder, { hello: false });
     const bytes = Buffer.concat([
       encodeFrame({ type: MessageType.Hello, peerId: 'client-a' }),
       encodeFrame(getPiece(3)),

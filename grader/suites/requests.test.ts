@@ -8,6 +8,7 @@ import { MessageType, WireErrorCode } from '../../lab9/src/protocol/message-type
 import { PipeClient, TcpClient } from '../harness/clients';
 import { fileSpec, pieceMessage, pieceRef } from '../harness/data';
 import { scenario } from '../harness/scenario';
+import type { World } from '../harness/world';
 
 const A_BIN = fileSpec('s1', 'a.bin', { pieces: 4, lastPiece: 1000 });
 const B_BIN = fileSpec('s1', 'b.bin', { pieces: 2 });
@@ -22,7 +23,7 @@ scenario(
   '1 seeder, 1 client: answers HELLO with its HELLO, ANNOUNCE and one BITFIELD per file, in that order',
   async (world) => {
     const seeder = await world.peer('S', { seeds: SEEDS });
-    const client = await PipeClient.open(world, 'client A', seeder);
+    const client = await PipeClient.open(world, 'client A', seeder, { hello: false });
     client.send({ type: MessageType.Hello, peerId: 'client-a' });
     const expected = ['HELLO', 'ANNOUNCE', 'BITFIELD', 'BITFIELD', 'BITFIELD'];
     const types = [
@@ -50,6 +51,28 @@ scenario(
   },
 );
 
+scenario(
+  '1 seeder, 3 clients: greets each client that sends HELLO in full, and greets client A again when A sends HELLO twice',
+  async (world) => {
+    const seeder = await world.peer('S', { seeds: SEEDS });
+    const clients = [];
+    for (const name of ['client A', 'client B', 'client C']) {
+      clients.push(await PipeClient.open(world, name, seeder, { hello: false }));
+    }
+    const cause =
+      'answer EVERY HELLO with every message of this.greeting(): each client needs its own ' +
+      'greeting, and a client may say HELLO again. A flag such as `greeted` kept on the Peer ' +
+      '(or on the connection) silences the later ones.';
+    for (const client of clients) {
+      client.hello();
+      await expectGreeting(world, client, cause);
+    }
+    const [a] = clients as [PipeClient];
+    a.hello();
+    await expectGreeting(world, a, cause);
+  },
+);
+
 scenario('1 seeder, 1 client: answers PING with a PONG carrying the same nonce', async (world) => {
   const seeder = await world.peer('S', { seeds: SEEDS });
   const client = await PipeClient.open(world, 'client A', seeder);
@@ -72,7 +95,7 @@ scenario(
   '1 seeder, 1 client: answers GET_PIECE with the exact bytes, a short last piece included, without a HELLO first',
   async (world) => {
     const seeder = await world.peer('S', { seeds: SEEDS });
-    const client = await TcpClient.connect(world, 'client A', seeder);
+    const client = await TcpClient.connect(world, 'client A', seeder, { hello: false });
     const cause =
       'on GET_PIECE, send { type: PIECE, swarmId, fileId, index, data } with the data of ' +
       'await this.files.readPiece(swarmId, fileId, index), whether or not HELLO came first.';
@@ -200,3 +223,33 @@ scenario(
     );
   },
 );
+
+/** The 5 frames of the seeder's greeting, in order, as the next frames `client` receives. */
+async function expectGreeting(
+  world: World,
+  client: PipeClient,
+  likelyCause: string,
+): Promise<void> {
+  const names = ['HELLO', 'ANNOUNCE', 'BITFIELD', 'BITFIELD', 'BITFIELD'];
+  const types = [
+    MessageType.Hello,
+    MessageType.Announce,
+    MessageType.Bitfield,
+    MessageType.Bitfield,
+    MessageType.Bitfield,
+  ];
+  for (const [i, type] of types.entries()) {
+    await client.expect(
+      (message) =>
+        message.type === type
+          ? { accept: true }
+          : { reject: `frame ${i + 1} of the greeting is not a ${names[i]}` },
+      {
+        what: `frame ${i + 1} of the greeting: ${names[i]}`,
+        expected: `every message of this.greeting(), in order: ${names.join(', ')}`,
+        likelyCause,
+      },
+    );
+  }
+  world.step(`${client.name} got the whole greeting`);
+}

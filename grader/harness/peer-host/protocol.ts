@@ -31,7 +31,11 @@ export type RouteOutcome =
         | { readonly ok: true; readonly stored: boolean }
         | { readonly ok: false; readonly code: string; readonly reason: string };
     }
-  | { readonly threw: SerializedError };
+  | {
+      readonly threw: SerializedError;
+      /** Thrown by the call itself, before any promise was returned. */
+      readonly synchronously?: true;
+    };
 
 export type DownloadOutcome =
   | { readonly swarmId: string; readonly ok: true; readonly piecesFrom: Record<string, number> }
@@ -48,7 +52,16 @@ export interface FileState {
 export interface HostOps {
   /** Starts a peer of the class under test, seeding `seeds`, on 127.0.0.1 port 0. */
   startPeer: {
-    request: { name: string; seeds: FileSpec[] };
+    /**
+     * `storage`: where downloaded pieces go. @default 'memory' ('disk': a fresh temp folder)
+     * `keepBuffers`: the store keeps the very Buffer written. @default false (it keeps a copy)
+     */
+    request: {
+      name: string;
+      seeds: FileSpec[];
+      storage?: 'memory' | 'disk';
+      keepBuffers?: boolean;
+    };
     reply: Address;
   };
   stopPeer: { request: { name: string }; reply: null };
@@ -56,6 +69,10 @@ export interface HostOps {
   register: { request: { swarmId: string; address: Address }; reply: null };
   holdReads: { request: { name: string; rule: HoldRule }; reply: null };
   releaseAll: { request: { name: string }; reply: null };
+  /** From now on, writePiece calls matching `rule` finish only once the test releases them. */
+  holdWrites: { request: { name: string; rule: HoldRule }; reply: null };
+  /** Lets every held write finish, oldest first, and stops holding new ones. */
+  releaseWrites: { request: { name: string }; reply: null };
   /** Hands one end of an in-memory stream to the peer's handleClient. */
   openPipe: { request: { name: string; pipeId: number }; reply: null };
   /** Delivers exactly this chunk as one 'data' event on the peer's side. */
@@ -68,7 +85,8 @@ export interface HostOps {
   learn: { request: { name: string; join: string[]; files: FileSpec[] }; reply: null };
   route: {
     request: { name: string; ref: PieceRef; data: Uint8Array };
-    reply: RouteOutcome;
+    /** `heldWhenSettled`: whether the store held the piece the moment routePiece settled. */
+    reply: RouteOutcome & { readonly heldWhenSettled?: boolean };
   };
   fileState: { request: { name: string; swarmId: string; fileId: string }; reply: FileState };
   /** The peer's routing table and the peers it downloads from, for failure messages. */
@@ -116,6 +134,19 @@ export type HostEvent =
       readonly length: number;
       /** SHA-256 of the bytes, hex: tells which piece's bytes went where. */
       readonly sha256: string;
+    }
+  | {
+      /** A writePiece call the test holds back (see holdWrites). */
+      readonly type: 'writeHeld';
+      readonly peer: string;
+      readonly ref: PieceRef;
+    }
+  | {
+      /** A writePiece call finished: what it resolved (true: stored), or that it threw. */
+      readonly type: 'written';
+      readonly peer: string;
+      readonly ref: PieceRef;
+      readonly stored: boolean | 'threw';
     }
   | {
       /** routePiece settled for a piece (any caller: a download, or the test directly). */

@@ -4,7 +4,9 @@
  * Left: host.ts in the test thread, which sends HostOps and receives replies and HostEvents.
  * An uncaught error here is the student's crash: it ends this thread, as it would end a peer.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import { type MessagePort, parentPort } from 'node:worker_threads';
@@ -17,7 +19,7 @@ import { sha256 } from '../../../lab9/src/storage/piece-hash';
 import { Tracker } from '../../../lab9/src/tracker/tracker';
 import { announceOf, fileBytes, swarmIdsOf } from '../data';
 import { loadPeerClass } from '../implementation';
-import { HeldStore, RecordingStore } from '../stores';
+import { HeldStore, HeldWriteStore, RecordingStore } from '../stores';
 import {
   type ConnectionKey,
   type DownloadOutcome,
@@ -44,6 +46,9 @@ interface Hosted {
   readonly peer: PeerCore;
   readonly files: FileManager;
   readonly held: HeldStore;
+  readonly writes: HeldWriteStore;
+  /** The temp folder of a peer that stores on disk, removed when it stops. */
+  readonly root: string | undefined;
 }
 
 const peers = new Map<string, Hosted>();
@@ -118,7 +123,14 @@ function instrument(name: string, peer: PeerCore): void {
   const routePiece = peer.routePiece.bind(peer);
   peer.routePiece = (piece: PieceMessage): Promise<RouteResult> => {
     const ref = { swarmId: piece.swarmId, fileId: piece.fileId, index: piece.index };
-    const routed = routePiece(piece);
+    let routed: Promise<RouteResult>;
+    try {
+      routed = routePiece(piece);
+    } catch (error) {
+      const threw = serializeError(error);
+      emit({ type: 'routed', peer: name, ref, outcome: { threw, synchronously: true } });
+      throw error;
+    }
     Promise.resolve(routed).then(
       (resolved) => emit({ type: 'routed', peer: name, ref, outcome: { resolved } }),
       (error: unknown) =>
@@ -126,6 +138,13 @@ function instrument(name: string, peer: PeerCore): void {
     );
     return routed;
   };
+}
+
+/** Closes a disk peer's files and removes its temp folder; nothing for a memory peer. */
+async function removeStorage(files: FileManager, root: string | undefined): Promise<void> {
+  if (root === undefined) return;
+  await files.close();
+  rmSync(root, { recursive: true, force: true });
 }
 
 function hosted(name: string): Hosted {
@@ -139,9 +158,10 @@ type Handlers = {
 };
 
 const handlers: Handlers = {
-  async startPeer({ name, seeds }) {
+  async startPeer({ name, seeds, storage = 'memory', keepBuffers = false }) {
     if (peers.has(name)) throw new TypeError(`a peer named ${name} already runs`);
-    const files = new FileManager({ root: tmpdir(), storage: 'memory' });
+    const root = storage === 'disk' ? mkdtempSync(join(tmpdir(), 'lab9-peer-')) : undefined;
+    const files = new FileManager({ root: root ?? tmpdir(), storage });
     for (const spec of seeds) {
       await files.seed(spec.swarmId, spec.fileId, fileBytes(spec), {
         pieceLength: spec.pieceLength,
@@ -150,7 +170,13 @@ const handlers: Handlers = {
     const held = new HeldStore(files, (readId, ref) =>
       emit({ type: 'readHeld', peer: name, readId, ref }),
     );
-    const store = new RecordingStore(held, (ref, data) =>
+    const writes = new HeldWriteStore(
+      held,
+      (ref) => emit({ type: 'writeHeld', peer: name, ref }),
+      (ref, stored) => emit({ type: 'written', peer: name, ref, stored }),
+      keepBuffers,
+    );
+    const store = new RecordingStore(writes, (ref, data) =>
       emit({
         type: 'write',
         peer: name,
@@ -172,16 +198,17 @@ const handlers: Handlers = {
       emit({ type: 'rejected', peer: name, ref: { swarmId, fileId, index }, from, reason }),
     );
     instrument(name, peer);
-    peers.set(name, { peer, files, held });
+    peers.set(name, { peer, files, held, writes, root });
     const address = await peer.start();
     for (const swarmId of swarmIdsOf(seeds)) await peer.seed(swarmId);
     return address;
   },
 
   async stopPeer({ name }) {
-    const { peer } = hosted(name);
+    const { peer, files, root } = hosted(name);
     peers.delete(name);
     await peer.stop();
+    await removeStorage(files, root);
     return null;
   },
 
@@ -199,6 +226,18 @@ const handlers: Handlers = {
     const { held } = hosted(name);
     held.hold('none');
     held.releaseAll();
+    return Promise.resolve(null);
+  },
+
+  holdWrites({ name, rule }) {
+    hosted(name).writes.hold(rule);
+    return Promise.resolve(null);
+  },
+
+  releaseWrites({ name }) {
+    const { writes } = hosted(name);
+    writes.hold('none');
+    writes.releaseAll();
     return Promise.resolve(null);
   },
 
@@ -255,16 +294,24 @@ const handlers: Handlers = {
   },
 
   async route({ name, ref, data }) {
-    const { peer } = hosted(name);
+    const { peer, files } = hosted(name);
     const piece = {
       type: MessageType.Piece as const,
       ...ref,
       data: Buffer.from(data.buffer, data.byteOffset, data.byteLength),
     };
+    const held = (): boolean => files.hasPiece(ref.swarmId, ref.fileId, ref.index);
+    let routed: Promise<RouteResult>;
     try {
-      return { resolved: await peer.routePiece(piece) };
+      routed = peer.routePiece(piece);
     } catch (error) {
-      return { threw: serializeError(error) };
+      return { threw: serializeError(error), synchronously: true, heldWhenSettled: held() };
+    }
+    try {
+      const resolved = await routed;
+      return { resolved, heldWhenSettled: held() };
+    } catch (error) {
+      return { threw: serializeError(error), heldWhenSettled: held() };
     }
   },
 
@@ -296,6 +343,7 @@ const handlers: Handlers = {
     pipes.clear();
     tracker = new Tracker();
     await Promise.all(left.map(({ peer }) => peer.stop()));
+    await Promise.all(left.map(({ files, root }) => removeStorage(files, root)));
     return null;
   },
 
