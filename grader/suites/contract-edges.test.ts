@@ -11,38 +11,35 @@ import { scenario } from '../harness/scenario';
 
 const S1_A = fileSpec('s1', 'a.bin', { pieces: 3 });
 
-scenario(
-  '1 peer: gives every rejected piece a reason a person can read, whatever its code',
-  async (world) => {
-    const peer = await world.peer('P');
-    await peer.learn(['s1'], [S1_A]);
-    const genuine = pieceMessage(S1_A, 1);
-    const cases: { readonly code: string; readonly piece: PieceMessage }[] = [
-      { code: 'ERR_UNKNOWN_SWARM', piece: { ...genuine, swarmId: 's9' } },
-      { code: 'ERR_UNKNOWN_FILE', piece: { ...genuine, fileId: 'b.bin' } },
-      { code: 'ERR_PIECE_OUT_OF_RANGE', piece: { ...genuine, index: 3 } },
-      { code: 'ERR_HASH_MISMATCH', piece: { ...genuine, data: pieceBytes(S1_A, 2) } },
-    ];
-    for (const { code, piece } of cases) {
-      const label = `${refText(piece)}, which must be rejected with ${code}`;
-      const { outcome } = await peer.route(piece, label);
-      const resolved: unknown = 'resolved' in outcome ? outcome.resolved : undefined;
-      const reason = (resolved as { reason?: unknown } | undefined)?.reason;
-      const rejectedWithCode = (resolved as { code?: unknown } | undefined)?.code === code;
-      if (!rejectedWithCode || typeof reason !== 'string' || reason.trim() === '') {
-        await world.fail({
-          summary: `routePiece(${label}) gave no reason for the rejection.`,
-          expected: `{ ok: false, code: '${code}', reason } where reason is a sentence, e.g. "piece 3 of a.bin is out of range"`,
-          happened:
-            'threw' in outcome
-              ? `it threw ${outcome.threw.name}: ${outcome.threw.message}`
-              : `it resolved ${JSON.stringify(resolved)}`,
-          likelyCause:
-            'the DownloadManager shows `reason` in its "rejected" event, the only trace a user ' +
-            'gets of a bad piece: say what was wrong (no route, which index, which hash), never "".',
-        });
-      }
-      world.step(`the rejection says: ${JSON.stringify(reason)}`);
+scenario('1 peer: gives every piece it rejects a reason a person can read', async (world) => {
+  const peer = await world.peer('P');
+  await peer.learn(['s1'], [S1_A]);
+  const genuine = pieceMessage(S1_A, 1);
+  // One piece per rejection code. Which code each gets is graded by the routing suites; here
+  // only the reason of whatever is rejected counts, so a wrong code costs nothing twice.
+  const pieces: { readonly why: string; readonly piece: PieceMessage }[] = [
+    { why: 'a swarm never seen', piece: { ...genuine, swarmId: 's9' } },
+    { why: 'a file its swarm does not have', piece: { ...genuine, fileId: 'b.bin' } },
+    { why: 'an index past the last piece', piece: { ...genuine, index: 3 } },
+    { why: 'the bytes of another piece', piece: { ...genuine, data: pieceBytes(S1_A, 2) } },
+  ];
+  for (const { why, piece } of pieces) {
+    const label = `${refText(piece)}, ${why}`;
+    const { outcome } = await peer.route(piece, label);
+    if (!('resolved' in outcome)) continue;
+    const resolved = outcome.resolved as { ok?: unknown; code?: unknown; reason?: unknown };
+    if (resolved.ok !== false) continue;
+    const { reason } = resolved;
+    if (typeof reason !== 'string' || reason.trim() === '') {
+      await world.fail({
+        summary: `routePiece(${label}) rejected it without a reason.`,
+        expected: `{ ok: false, code, reason } where reason says what was wrong, e.g. "piece 3 of a.bin is out of range"`,
+        happened: `it resolved ${JSON.stringify(resolved)}`,
+        likelyCause:
+          'the DownloadManager puts `reason` in its "rejected" event, the only trace a user ' +
+          'gets of a bad piece: say what was wrong (no route, which index, which hash), never "".',
+      });
     }
-  },
-);
+    world.step(`the rejection says ${JSON.stringify(reason)}`);
+  }
+});
