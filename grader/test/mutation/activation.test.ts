@@ -49,6 +49,7 @@ describe('mutant activation through the peer host (npm run mutation)', () => {
       LAB9_PEER_MODULE: join(__dirname, 'probe-peer'),
       __STRYKER_ACTIVE_MUTANT__: '',
     });
-    expect({ code, tail: output.slice(-400) }).toEqual({ code: 0, tail: expect.any(String) });
+    // On failure, the end of the run's output says which test failed and why.
+    expect(code === 0 ? 'passed' : output.slice(-600)).toBe('passed');
   }, 120_000);
 });
