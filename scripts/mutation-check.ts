@@ -8,7 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 const REPO_ROOT = join(__dirname, '..');
@@ -94,7 +94,11 @@ function runMutant(sandbox: string, id: string, limitSeconds: number): Promise<V
         LAB9_PEER_MODULE: 'solution/peer',
         __STRYKER_ACTIVE_MUTANT__: id,
       },
-      stdio: 'ignore',
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString('utf8')).slice(-2000);
     });
     const timer = setTimeout(() => child.kill('SIGKILL'), limitSeconds * 1000);
     child.on('error', reject);
@@ -105,7 +109,7 @@ function runMutant(sandbox: string, id: string, limitSeconds: number): Promise<V
       try {
         json = JSON.parse(readFileSync(outputFile, 'utf8')) as JestJson;
       } catch {
-        return reject(new Error(`mutant ${id}: Jest wrote no results`));
+        return reject(new Error(`mutant ${id}: Jest wrote no results.\n${stderr.trim()}`));
       }
       const failed = json.testResults.flatMap((file) =>
         file.assertionResults.length === 0 && file.message
@@ -142,7 +146,7 @@ async function main(): Promise<void> {
   const chosen = mutants.filter((m) =>
     wanted ? wanted.includes(m.id) : m.status === values.status,
   );
-  const sandbox = values.sandbox ?? newestSandbox();
+  const sandbox = resolve(values.sandbox ?? newestSandbox());
   console.log(
     `re-running ${chosen.length} mutant(s) alone (${wanted ? 'by id' : `status ${values.status}`}) in ${sandbox}`,
   );
