@@ -44,16 +44,36 @@ export interface PeerSide {
 export class GradeFailure extends Error {
   readonly verdict: Verdict;
 
-  constructor(verdict: Verdict, steps: readonly string[], peerSide: PeerSide) {
-    super(composeMessage(verdict, steps, peerSide.lines));
+  /**
+   * @param steps `null` for a failure of the whole submission (it never loads, a TODO is not
+   *   written, it never writes a byte): the message is then the same, word for word, in every
+   *   test it fails, with no steps and no suite line, so feedback can say it once.
+   */
+  constructor(verdict: Verdict, steps: readonly string[] | null, peerSide: PeerSide) {
+    super(
+      steps === null
+        ? composeWholeMessage(verdict, peerSide.lines)
+        : composeMessage(verdict, steps, peerSide.lines),
+    );
     this.name = 'GradeFailure';
     this.verdict = verdict;
-    const suiteFrames = (new Error().stack ?? '')
+    const suiteFrames = (steps === null ? '' : (new Error().stack ?? ''))
       .split('\n')
       .filter((line) => line.includes('/grader/suites/'));
     const frames = [...peerSide.frames.map((frame) => `    ${frame}`), ...suiteFrames];
     this.stack = [`${this.name}: ${this.message}`, ...frames].join('\n');
   }
+}
+
+function composeWholeMessage(verdict: Verdict, peerSide: readonly string[]): string {
+  return [
+    verdict.summary,
+    '',
+    `Expected: ${verdict.expected}`,
+    `Happened: ${verdict.happened}`,
+    ...peerSide,
+    `Likely cause: ${verdict.likelyCause}`,
+  ].join('\n');
 }
 
 function composeMessage(

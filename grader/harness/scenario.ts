@@ -16,6 +16,11 @@ let active: { readonly world: World; finished: boolean } | undefined;
 /** Set when the last scenario failed or broke its host: the next one starts a new thread. */
 let replaceHost = false;
 let hooksInstalled = false;
+/**
+ * Set when the Peer class could not be loaded: loading is deterministic, so the later scenarios
+ * of the file fail with the same message at once instead of each starting a thread to see it.
+ */
+let loadFailure: Error | undefined;
 
 async function freshWorld(): Promise<World> {
   if (sharedHost && (replaceHost || sharedHost.death)) {
@@ -25,7 +30,12 @@ async function freshWorld(): Promise<World> {
   replaceHost = false;
   sharedHost ??= new PeerHost();
   const world = new World(sharedHost);
-  await world.start();
+  try {
+    await world.start();
+  } catch (error) {
+    if (world.loadFailed) loadFailure = error instanceof Error ? error : new Error(String(error));
+    throw error;
+  }
   return world;
 }
 
@@ -51,6 +61,7 @@ export function scenario(name: string, story: (world: World) => Promise<void>): 
   test(
     name,
     async () => {
+      if (loadFailure !== undefined) throw loadFailure;
       const world = await freshWorld();
       const run = { world, finished: false };
       active = run;

@@ -44,6 +44,12 @@ export class World {
   #loadFailed = false;
   /** Every file a peer of this scenario seeds: what a client checks the PIECEs it gets against. */
   readonly #files: FileSpec[] = [];
+  /** A client said HELLO, which any working peer answers. */
+  #helloSent = false;
+  /** A client's HELLO went unanswered: later clients do not wait for their greeting. */
+  helloIgnored = false;
+  /** Bytes the clients of this scenario received from peers. */
+  #bytesToClients = 0;
 
   constructor(host: PeerHost) {
     this.host = host;
@@ -67,6 +73,11 @@ export class World {
   /** Host events of this scenario. */
   events(): HostEvent[] {
     return this.host.events.slice(this.#firstEvent);
+  }
+
+  /** True once `start` found that the Peer class cannot be loaded at all. */
+  get loadFailed(): boolean {
+    return this.#loadFailed;
   }
 
   /** Readies the host: loads the Peer class in a new thread, or clears what an earlier scenario left. */
@@ -111,6 +122,16 @@ export class World {
         : `peer ${name} started${where}, holding no file`,
     );
     return new HostedPeer(name, address, this);
+  }
+
+  /** A client sent HELLO (see `fail`: a peer that answers nothing at all). */
+  noteHello(): void {
+    this.#helloSent = true;
+  }
+
+  /** A client received bytes from a peer. */
+  noteBytesToClient(count: number): void {
+    this.#bytesToClients += count;
   }
 
   /** The seeded file with these IDs, if a peer of this scenario seeds it. */
@@ -207,6 +228,8 @@ export class World {
    */
   async fail(verdict: Verdict): Promise<never> {
     if (!this.host.death) await this.host.probe(FREEZE_PROBE_MS);
+    const whole = this.#wholeSubmissionFailure(verdict);
+    if (whole) throw whole;
     const peerSide = this.#peerSide();
     const cause = this.#overridingCause() ?? verdict.likelyCause;
     throw new GradeFailure({ ...verdict, likelyCause: cause }, this.story.steps, peerSide);
@@ -218,6 +241,13 @@ export class World {
       if (event.type === 'clientError' && event.error.code === 'ERR_NOT_IMPLEMENTED') {
         return event.error;
       }
+      if (
+        event.type === 'routed' &&
+        'threw' in event.outcome &&
+        event.outcome.threw.code === 'ERR_NOT_IMPLEMENTED'
+      ) {
+        return event.outcome.threw;
+      }
     }
     return this.#thrown.find((error) => error.code === 'ERR_NOT_IMPLEMENTED');
   }
@@ -225,6 +255,49 @@ export class World {
   /** Records an error the student's code threw (routePiece's, a download's end). */
   sawError(error: SerializedError): void {
     this.#thrown.push(error);
+  }
+
+  /**
+   * A failure that is the submission's, not this scenario's: it does not load, a TODO is not
+   * written, or it writes no byte at all. Its message is the same in every test (no steps, no
+   * detail of this scenario), so the feedback can say it once.
+   */
+  #wholeSubmissionFailure(verdict: Verdict): GradeFailure | undefined {
+    if (this.#loadFailed) return new GradeFailure(verdict, null, this.#peerSide());
+    const missing = this.notImplemented();
+    if (missing) {
+      return new GradeFailure(
+        {
+          summary: 'A TODO of lab9/src/peer/peer.ts is not written yet, so this check cannot pass.',
+          expected: 'the TODO this check needs to be written',
+          happened: `it threw ${missing.name}: ${missing.message}`,
+          likelyCause:
+            'write that TODO first; every check of it fails with this same message until then.',
+        },
+        null,
+        // Only the TODO's own line: the callers above it differ from test to test.
+        { lines: [], frames: userFrames(missing.stack).slice(0, 1) },
+      );
+    }
+    if (this.#helloSent && this.#bytesToClients === 0 && !this.host.death) {
+      return new GradeFailure(
+        {
+          summary: 'The peer wrote not a single byte to any client.',
+          expected:
+            'a HELLO answered with the greeting and every GET_PIECE with a PIECE or an ERROR, ' +
+            'each written with socket.write(encodeFrame(message))',
+          happened:
+            'clients connected and sent HELLO (as every downloader does) and their requests; ' +
+            'the peer wrote nothing back to any of them, and did not crash',
+          likelyCause:
+            "handleClient never writes to the socket: is a 'data' listener attached, is every " +
+            'frame decoder.push returns handled, is socket.write called with encodeFrame(message)?',
+        },
+        null,
+        { lines: [], frames: [] },
+      );
+    }
+    return undefined;
   }
 
   #overridingCause(): string | undefined {
