@@ -34,8 +34,8 @@ export default {
   thresholds: { high: 90, low: 80, break: 80 },
   // Two slow shared cores: two sandboxes at once, each running the suites in band.
   concurrency: 2,
-  // A run of every graded suite takes about 10 s here; a mutant that makes a scenario wait for
-  // its own bound (10 s backstop) needs room before Stryker calls it a timeout.
+  // Stryker's limit is the dry run's time x 1.5 + this. On a busy machine runs that fail no test
+  // can still pass it: npm run mutation:check re-runs every "Timeout" alone (docs/mutation.md).
   timeoutMS: 20_000,
   timeoutFactor: 1.5,
   reporters: ['progress-append-only', 'clear-text', 'html', 'json'],
