@@ -9,6 +9,8 @@ export default tseslint.config(
       'node_modules/**',
       'coverage/**',
       'out/**',
+      'reports/**',
+      '.stryker-tmp/**',
       'fixtures/submissions/**',
       'fixtures/hostile/**',
       '**/*.js',
