@@ -40,7 +40,8 @@ const PlanSchema = z.object({
  * Closes every descriptor from 3 to 9 before the rest runs. Node opens its own descriptors
  * close-on-exec, but one it inherited (the results channel on fd 3 of the Jest process) it
  * would pass on: libuv does not close them. Nothing above 9 is inherited by the Jest process.
- * The shell's own PWD goes too: the peer process gets an empty environment.
+ * The shell's own PWD goes too: the peer process gets an empty environment
+ * (but for Stryker's active mutant, under npm run mutation).
  */
 const CLOSE_FDS = 'exec 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-; unset PWD OLDPWD; exec "$@"';
 
@@ -91,6 +92,18 @@ export function peerHostPlan(): PeerHostPlan {
   };
 }
 
+/**
+ * The one variable the peer process may inherit: Stryker's active mutant (npm run mutation),
+ * which the instrumented peer.ts reads in the process it runs in. Not a secret, and never set
+ * in a graded run (run-jest.ts builds that environment from nothing).
+ */
+const ACTIVE_MUTANT = '__STRYKER_ACTIVE_MUTANT__';
+
+function inheritedEnv(): Record<string, string> {
+  const mutant = process.env[ACTIVE_MUTANT];
+  return mutant === undefined || mutant === '' ? {} : { [ACTIVE_MUTANT]: mutant };
+}
+
 export function peerLaunch(plan: PeerHostPlan): PeerLaunch {
   const { compiled } = plan;
   const node = [
@@ -117,7 +130,7 @@ export function peerLaunch(plan: PeerHostPlan): PeerLaunch {
   return {
     command: '/bin/sh',
     args: ['-c', CLOSE_FDS, 'lab9-peer', ...user, ...node],
-    env: {},
+    env: inheritedEnv(),
     // Not the compiled folder: the harness's uid cannot enter it, only the peer's can.
     cwd: '/',
     dir: compiled.dir,
