@@ -4,6 +4,8 @@
  * reporter, the handout and reference docs, configs, a student README, the self-check workflow
  * for GitHub Actions (points in the job summary), and the demo when it needs nothing secret. Fails, writing nothing, if a file of
  * solution/ or a hidden suite, a distinctive line of them, or a hidden test's name would ship.
+ * package.json and the lock file are this repository's, less the instructors' tools (Stryker) and
+ * what only they need (lock-prune.ts), so the kit's `npm ci` installs what was tested.
  * Below: grader/rubric.json says which suites are public. Above: the instructor, and
  * package-gradescope.ts, which reuses the file walk and import closure.
  */
@@ -21,6 +23,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import ts from 'typescript';
 import { type Rubric, type RubricSuite, loadRubric } from '../grader/rubric';
 import { SANDBOX_PEER_PATH } from '../grader/runner/submission';
+import { type LockFile, pruneDevDependencies } from './lock-prune';
 
 export interface ExportOptions {
   /** Repository to export from. @default this repository */
@@ -73,6 +76,14 @@ const IMPORT_SPECIFIER =
 /** Shipped only if nothing it imports is secret. */
 const DEMO = 'scripts/demo.ts';
 const STUDENT_NAME = 'p2p-lab9-student';
+/**
+ * The instructors' tools (`npm run mutation`): left out of the kit's package.json and lock file,
+ * with every package only they need, so a student's `npm ci` never downloads them.
+ */
+export const INSTRUCTOR_ONLY_DEV_DEPENDENCIES = [
+  '@stryker-mutator/core',
+  '@stryker-mutator/jest-runner',
+] as const;
 /** The self-check on GitHub Actions, from scripts/student-kit/selfcheck.yml. */
 export const SELFCHECK_WORKFLOW = '.github/workflows/selfcheck.yml';
 /** The template must still announce both TODOs; anything else in their place is an answer. */
@@ -396,10 +407,14 @@ function formatWithPrettier(out: string, paths: readonly string[]): void {
 interface PackageJson {
   name: string;
   scripts: Record<string, string>;
+  devDependencies?: Record<string, string>;
   [key: string]: unknown;
 }
 
-/** The same devDependencies as this repository, so the lock file stays valid for `npm ci`. */
+/**
+ * The same devDependencies as this repository but the instructors' tools, as the kit's lock file
+ * has them, so `npm ci` accepts it.
+ */
 function studentPackageJson(root: string, withDemo: boolean): string {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as PackageJson;
   const scripts: Record<string, string> = {
@@ -409,25 +424,32 @@ function studentPackageJson(root: string, withDemo: boolean): string {
     typecheck: pkg.scripts.typecheck ?? 'tsc --noEmit -p tsconfig.json',
   };
   if (withDemo && pkg.scripts.demo !== undefined) scripts.demo = pkg.scripts.demo;
+  const devDependencies = Object.fromEntries(
+    Object.entries(pkg.devDependencies ?? {}).filter(
+      ([name]) => !(INSTRUCTOR_ONLY_DEV_DEPENDENCIES as readonly string[]).includes(name),
+    ),
+  );
   const student = {
     ...pkg,
     name: STUDENT_NAME,
     description: 'Lab 9 — handling clients and routing data (student kit)',
     scripts,
+    devDependencies,
   };
   return `${JSON.stringify(student, null, 2)}\n`;
 }
 
-/** The same pinned versions as this repository, so `npm ci` installs exactly what was tested. */
+/**
+ * The same pinned versions as this repository, so `npm ci` installs exactly what was tested; less
+ * the instructors' tools and the packages only they need.
+ */
 function studentLockFile(root: string): string {
-  const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as {
-    name: string;
-    packages: Record<string, { name?: string }>;
-  };
-  lock.name = STUDENT_NAME;
-  const rootPackage = lock.packages[''];
-  if (rootPackage) rootPackage.name = STUDENT_NAME;
-  return `${JSON.stringify(lock, null, 2)}\n`;
+  const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as LockFile;
+  const pruned = pruneDevDependencies(lock, INSTRUCTOR_ONLY_DEV_DEPENDENCIES);
+  const packages = { ...pruned.packages };
+  const rootPackage = packages[''];
+  if (rootPackage) packages[''] = { ...rootPackage, name: STUDENT_NAME };
+  return `${JSON.stringify({ ...pruned, name: STUDENT_NAME, packages }, null, 2)}\n`;
 }
 
 function studentTsconfig(root: string): string {

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import {
   exportStudentKit,
   type ExportReport,
+  INSTRUCTOR_ONLY_DEV_DEPENDENCIES,
   LeakError,
   SELFCHECK_WORKFLOW,
   walk,
@@ -184,12 +185,22 @@ describe('the exported student kit', () => {
 
     const pkg = JSON.parse(readFileSync(join(kit, 'package.json'), 'utf8')) as {
       scripts: Record<string, string>;
+      devDependencies: Record<string, string>;
     };
     expect(Object.keys(pkg.scripts).sort()).toEqual(
       ['demo', 'format', 'lint', 'test', 'typecheck'].filter(
         (name) => name !== 'demo' || report.demoLeftOut === null,
       ),
     );
+    // The instructors' tools stay out of the kit's package.json and lock file (lock-prune.ts).
+    const lock = JSON.parse(readFileSync(join(kit, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { devDependencies?: Record<string, string> }>;
+    };
+    expect(lock.packages['']?.devDependencies).toEqual(pkg.devDependencies);
+    for (const name of INSTRUCTOR_ONLY_DEV_DEPENDENCIES) {
+      expect(Object.keys(pkg.devDependencies)).not.toContain(name);
+      expect(Object.keys(lock.packages)).not.toContain(`node_modules/${name}`);
+    }
     const workflow = readFileSync(join(kit, SELFCHECK_WORKFLOW), 'utf8');
     expect(workflow).toContain('uses: actions/checkout@v7');
     expect(workflow).toContain('uses: actions/setup-node@v7');
