@@ -23,7 +23,12 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import ts from 'typescript';
 import { type Rubric, type RubricSuite, loadRubric } from '../grader/rubric';
 import { SANDBOX_PEER_PATH } from '../grader/runner/submission';
-import { type LockFile, pruneDevDependencies } from './lock-prune';
+import {
+  INSTRUCTOR_ONLY_DEV_DEPENDENCIES,
+  type LockFile,
+  pruneDevDependencies,
+  withoutDevDependencies,
+} from './lock-prune';
 
 export interface ExportOptions {
   /** Repository to export from. @default this repository */
@@ -76,14 +81,6 @@ const IMPORT_SPECIFIER =
 /** Shipped only if nothing it imports is secret. */
 const DEMO = 'scripts/demo.ts';
 const STUDENT_NAME = 'p2p-lab9-student';
-/**
- * The instructors' tools (`npm run mutation`): left out of the kit's package.json and lock file,
- * with every package only they need, so a student's `npm ci` never downloads them.
- */
-export const INSTRUCTOR_ONLY_DEV_DEPENDENCIES = [
-  '@stryker-mutator/core',
-  '@stryker-mutator/jest-runner',
-] as const;
 /** The self-check on GitHub Actions, from scripts/student-kit/selfcheck.yml. */
 export const SELFCHECK_WORKFLOW = '.github/workflows/selfcheck.yml';
 /** The template must still announce both TODOs; anything else in their place is an answer. */
@@ -424,17 +421,11 @@ function studentPackageJson(root: string, withDemo: boolean): string {
     typecheck: pkg.scripts.typecheck ?? 'tsc --noEmit -p tsconfig.json',
   };
   if (withDemo && pkg.scripts.demo !== undefined) scripts.demo = pkg.scripts.demo;
-  const devDependencies = Object.fromEntries(
-    Object.entries(pkg.devDependencies ?? {}).filter(
-      ([name]) => !(INSTRUCTOR_ONLY_DEV_DEPENDENCIES as readonly string[]).includes(name),
-    ),
-  );
   const student = {
-    ...pkg,
+    ...withoutDevDependencies(pkg, INSTRUCTOR_ONLY_DEV_DEPENDENCIES),
     name: STUDENT_NAME,
     description: 'Lab 9 — handling clients and routing data (student kit)',
     scripts,
-    devDependencies,
   };
   return `${JSON.stringify(student, null, 2)}\n`;
 }

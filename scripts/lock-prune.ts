@@ -4,9 +4,31 @@
  * reaches any more goes too. Entries still reached stay as they are, so `npm ci` installs exactly
  * what was tested, minus the dropped packages and what only they needed. A pure function over the
  * parsed lock object: no files, no npm.
- * Above: scripts/export-student.ts, which drops the instructors' tools (Stryker) from the student
- * kit's lock file. Tested by grader/test/export-lock-prune.test.ts.
+ * Above: scripts/export-student.ts and scripts/package-gradescope.ts, which drop the
+ * instructors' tools (Stryker) from the student kit's and the autograder's package.json and lock
+ * file. Tested by grader/test/export-lock-prune.test.ts.
  */
+
+/**
+ * devDependencies that only this repository's maintainers use (npm run mutation): never
+ * installed by a student's `npm ci`, nor by the Gradescope container's.
+ */
+export const INSTRUCTOR_ONLY_DEV_DEPENDENCIES: readonly string[] = [
+  '@stryker-mutator/core',
+  '@stryker-mutator/jest-runner',
+];
+
+/** A parsed package.json, without the devDependencies named in `dropped`. */
+export function withoutDevDependencies<T extends { devDependencies?: Record<string, string> }>(
+  manifest: T,
+  dropped: readonly string[],
+): T {
+  if (manifest.devDependencies === undefined) return manifest;
+  const devDependencies = Object.fromEntries(
+    Object.entries(manifest.devDependencies).filter(([name]) => !dropped.includes(name)),
+  );
+  return { ...manifest, devDependencies };
+}
 
 /** One entry of the lock's `packages`: only the fields the walk reads are typed. */
 export interface LockPackage {

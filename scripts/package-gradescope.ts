@@ -16,6 +16,12 @@ import { pipeline } from 'node:stream/promises';
 import { ZipFile } from 'yazl';
 import { loadRubric, maxScore } from '../grader/rubric';
 import { DEFAULT_MEMORY_MIB } from '../grader/runner/limits';
+import {
+  INSTRUCTOR_ONLY_DEV_DEPENDENCIES,
+  type LockFile,
+  pruneDevDependencies,
+  withoutDevDependencies,
+} from './lock-prune';
 import { checkNoLeak, importClosure, LeakError, walk } from './export-student';
 
 export interface PackageOptions {
@@ -92,6 +98,19 @@ const LEFT_OUT = ['grader/test/', 'grader/selfcheck/'];
 /** Entries carry this time, not the files' mtimes, so the same sources give the same zip. */
 const FIXED_MTIME = new Date('2020-01-01T00:00:00Z');
 
+/** package.json and its lock file without INSTRUCTOR_ONLY_DEV_DEPENDENCIES, as zip entries. */
+function prunedManifests(from: string): Map<string, Buffer> {
+  const json = (value: unknown): Buffer => Buffer.from(`${JSON.stringify(value, null, 2)}\n`);
+  const manifest = JSON.parse(readFileSync(join(from, 'package.json'), 'utf8')) as {
+    devDependencies?: Record<string, string>;
+  };
+  const lock = JSON.parse(readFileSync(join(from, 'package-lock.json'), 'utf8')) as LockFile;
+  return new Map([
+    ['package.json', json(withoutDevDependencies(manifest, INSTRUCTOR_ONLY_DEV_DEPENDENCIES))],
+    ['package-lock.json', json(pruneDevDependencies(lock, INSTRUCTOR_ONLY_DEV_DEPENDENCIES))],
+  ]);
+}
+
 export async function packageGradescope(options: PackageOptions = {}): Promise<PackageReport> {
   const from = resolve(options.from ?? REPO_ROOT);
   const zipPath = resolve(options.out ?? join(from, DEFAULT_ZIP));
@@ -106,7 +125,11 @@ export async function packageGradescope(options: PackageOptions = {}): Promise<P
     ...FILES,
   ];
   const code = importClosure(from, entries, isSecret);
-  const contents = new Map(code.map((path) => [path, readFileSync(join(from, path))]));
+  const contents = new Map<string, Buffer>(
+    code.map((path) => [path, readFileSync(join(from, path))]),
+  );
+  // The container's npm ci installs what grading needs, not the maintainers' tools (Stryker).
+  for (const [path, pruned] of prunedManifests(from)) contents.set(path, pruned);
   for (const script of SCRIPTS) {
     contents.set(script, readFileSync(join(from, 'scripts/gradescope', script)));
   }

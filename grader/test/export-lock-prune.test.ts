@@ -13,7 +13,7 @@ import {
   reachableEntries,
   resolveDependency,
 } from '../../scripts/lock-prune';
-import { INSTRUCTOR_ONLY_DEV_DEPENDENCIES } from '../../scripts/export-student';
+import { INSTRUCTOR_ONLY_DEV_DEPENDENCIES } from '../../scripts/lock-prune';
 import { REPO } from './cli-fixtures';
 
 const entry = (version: string, fields: Partial<LockPackage> = {}): LockPackage => ({

@@ -14,11 +14,11 @@ import { join } from 'node:path';
 import {
   exportStudentKit,
   type ExportReport,
-  INSTRUCTOR_ONLY_DEV_DEPENDENCIES,
   LeakError,
   SELFCHECK_WORKFLOW,
   walk,
 } from '../../scripts/export-student';
+import { INSTRUCTOR_ONLY_DEV_DEPENDENCIES } from '../../scripts/lock-prune';
 import { loadRubric, type Rubric } from '../rubric';
 import { rewriteKitImports } from '../runner/submission';
 import { REPO, tempDir } from './cli-fixtures';

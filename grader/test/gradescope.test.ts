@@ -152,6 +152,13 @@ describe('the Gradescope autograder zip', () => {
     ]) {
       expect(modes.has(path)).toBe(true);
     }
+    const manifest = readFileSync(join(source, 'package.json'), 'utf8');
+    const lock = readFileSync(join(source, 'package-lock.json'), 'utf8');
+    // The container's npm ci installs what grading needs, not the maintainers' Stryker.
+    expect({
+      manifest: manifest.includes('@stryker-mutator'),
+      lock: lock.includes('@stryker-mutator'),
+    }).toEqual({ manifest: false, lock: false });
     const unwanted = [...modes.keys()].filter((path) =>
       /^(solution|fixtures|grader\/test|node_modules)\//.test(path),
     );
