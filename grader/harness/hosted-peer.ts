@@ -174,6 +174,32 @@ export class HostedPeer {
   }
 
   /**
+   * Waits until every writePiece of `ref` the peer started has finished and its answer is on
+   * its way back to the peer (sent on the pipe ahead of anything the test sends next), so a
+   * copy routed again meets the piece held, even from a peer that did not await its write.
+   */
+  async #writesFinished(ref: PieceRef): Promise<void> {
+    const count = (type: 'write' | 'written'): number =>
+      this.#world
+        .events()
+        .filter((e) => e.type === type && e.peer === this.name && sameRef(e.ref, ref)).length;
+    const outcome = await this.#world.waitFor(this.#world.host.watch, () =>
+      count('written') >= count('write') ? { ok: true, value: true } : undefined,
+    );
+    if (!outcome.ok) {
+      await this.#world.fail({
+        summary: `Peer ${this.name}'s writePiece(${refText(ref)}) never finished.`,
+        expected: 'the write of the first copy to finish, so that the piece is held',
+        happened: outcome.why,
+        likelyCause: 'writePiece was called with arguments the store cannot settle.',
+      });
+      return;
+    }
+    // The answer to the write is sent once the store's promise chain has run: one macrotask.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+
+  /**
    * routePiece must resolve `{ ok: true, stored }` for the genuine `piece`, with `stored` equal
    * to what this very call's writePiece resolved (and `expectStored` as the contract says).
    */
@@ -184,6 +210,8 @@ export class HostedPeer {
     likelyCause: string,
   ): Promise<void> {
     const piece = pieceMessage(spec, index);
+    // "Already held" must be true when the copy comes again, whenever the peer let its write finish.
+    if (!expectStored) await this.#writesFinished(piece);
     const resultsBefore = this.writeResults().length;
     const label = `the genuine ${refText(piece)}${expectStored ? '' : ', already held'}`;
     const { outcome, writes } = await this.route(piece, label);
