@@ -11,9 +11,14 @@ import type { FileAnnouncement, SwarmAnnouncement } from '../../../lab9/src/prot
 import type { FileManager, PieceStore } from '../../../lab9/src/storage/file-manager';
 import type { SerializedError, StoreCallName, StoreOps } from './protocol';
 
+/**
+ * Sends one call to the harness's store. `onAnswer` runs the moment the answer arrives, before
+ * the next message from the harness is handled (the promise settles only a microtask later).
+ */
 export type StoreCaller = <K extends StoreCallName>(
   call: K,
   args: StoreOps[K]['request'],
+  onAnswer?: (value: StoreOps[K]['reply']) => void,
 ) => Promise<StoreOps[K]['reply']>;
 
 /** A store error as it crossed the pipe, rebuilt as the class the store threw. */
@@ -30,6 +35,12 @@ export class RemoteStore implements PieceStore {
   readonly #peer: string;
   readonly #mirror: FileManager;
   readonly #call: StoreCaller;
+  /**
+   * Pieces the harness said it stored, by `swarmId\0fileId\0index`, marked the moment its answer
+   * arrived: the mirror learns them only after an await, and the next message (the same piece
+   * routed again) may come first.
+   */
+  readonly #stored = new Set<string>();
   /** With keepBuffers: the very Buffer of each piece written, by `swarmId\0fileId\0index`. */
   readonly #kept: Map<string, Buffer> | undefined;
 
@@ -84,31 +95,62 @@ export class RemoteStore implements PieceStore {
   }
 
   async writePiece(swarmId: string, fileId: string, index: number, data: Buffer): Promise<boolean> {
-    const stored = await this.#call('writePiece', {
-      peer: this.#peer,
-      ref: { swarmId, fileId, index },
-      data: Uint8Array.from(data),
-    });
+    const key = pieceKey(swarmId, fileId, index);
+    const stored = await this.#call(
+      'writePiece',
+      { peer: this.#peer, ref: { swarmId, fileId, index }, data: Uint8Array.from(data) },
+      (answer) => {
+        if (answer) this.#stored.add(key);
+      },
+    );
     if (stored && !this.#mirror.hasPiece(swarmId, fileId, index)) {
-      this.#kept?.set(`${swarmId}\0${fileId}\0${index}`, data);
+      this.#kept?.set(key, data);
       await this.#mirror.writePiece(swarmId, fileId, index, Buffer.from(data));
     }
     return stored;
   }
 
   hasPiece(swarmId: string, fileId: string, index: number): boolean {
-    return this.#mirror.hasPiece(swarmId, fileId, index);
+    return (
+      this.#stored.has(pieceKey(swarmId, fileId, index)) ||
+      this.#mirror.hasPiece(swarmId, fileId, index)
+    );
   }
 
   bitfield(swarmId: string, fileId: string): Buffer {
-    return this.#mirror.bitfield(swarmId, fileId);
+    const bits = this.#mirror.bitfield(swarmId, fileId);
+    for (const index of this.#storedIndices(swarmId, fileId)) {
+      const byte = index >> 3;
+      if (byte < bits.length) bits[byte] = (bits[byte] ?? 0) | (0x80 >> (index & 7));
+    }
+    return bits;
   }
 
   isComplete(swarmId: string, fileId: string): boolean {
-    return this.#mirror.isComplete(swarmId, fileId);
+    const pieces = this.#mirror.fileInfo(swarmId, fileId)?.pieceHashes.length;
+    if (pieces === undefined) return this.#mirror.isComplete(swarmId, fileId);
+    return this.heldCount(swarmId, fileId) === pieces;
   }
 
   heldCount(swarmId: string, fileId: string): number {
-    return this.#mirror.heldCount(swarmId, fileId);
+    const pieces = this.#mirror.fileInfo(swarmId, fileId)?.pieceHashes.length ?? 0;
+    let held = 0;
+    for (let index = 0; index < pieces; index++) {
+      if (this.hasPiece(swarmId, fileId, index)) held += 1;
+    }
+    return held;
   }
+
+  /** Indices of the file's pieces the harness said it stored (the mirror may lag behind). */
+  #storedIndices(swarmId: string, fileId: string): number[] {
+    const prefix = pieceKey(swarmId, fileId, 0).slice(0, -1);
+    return [...this.#stored]
+      .filter((key) => key.startsWith(prefix))
+      .map((key) => Number(key.slice(prefix.length)));
+  }
+}
+
+/** One piece's key in the sets above; NUL cannot occur in a swarm or file ID. */
+function pieceKey(swarmId: string, fileId: string, index: number): string {
+  return `${swarmId}\0${fileId}\0${index}`;
 }
