@@ -25,29 +25,12 @@ scenario(
     const seeder = await world.peer('S', { seeds: SEEDS });
     const client = await PipeClient.open(world, 'client A', seeder, { hello: false });
     client.send({ type: MessageType.Hello, peerId: 'client-a' });
-    const expected = ['HELLO', 'ANNOUNCE', 'BITFIELD', 'BITFIELD', 'BITFIELD'];
-    const types = [
-      MessageType.Hello,
-      MessageType.Announce,
-      MessageType.Bitfield,
-      MessageType.Bitfield,
-      MessageType.Bitfield,
-    ];
-    for (const [i, type] of types.entries()) {
-      await client.expect(
-        (message) =>
-          message.type === type
-            ? { accept: true }
-            : { reject: `frame ${i + 1} of the greeting is not a ${expected[i]}` },
-        {
-          what: `frame ${i + 1} of the greeting: ${expected[i]}`,
-          expected: `every message of this.greeting(), in order: ${expected.join(', ')}`,
-          likelyCause:
-            'on HELLO, send every message of this.greeting() in the order it returns them, each with ' +
-            'socket.write(encodeFrame(message)).',
-        },
-      );
-    }
+    await expectGreeting(
+      world,
+      client,
+      'on HELLO, send every message of this.greeting() in the order it returns them, each with ' +
+        'socket.write(encodeFrame(message)).',
+    );
   },
 );
 
