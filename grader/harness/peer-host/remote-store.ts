@@ -1,9 +1,12 @@
 /**
  * The store a Peer under test gets in the peer process: addFile, readPiece and writePiece go to
  * the harness (store-host.ts), where the test holds reads and sees writes; the synchronous
- * questions (swarms, fileInfo, hasPiece, bitfield...) are answered from a local FileManager that
- * mirrors what the harness accepted. Errors come back as the kit's own classes with their codes,
- * so a Peer that checks `instanceof RequestError` behaves as with a local store.
+ * questions (swarms, fileInfo, hasPiece, bitfield...) are answered from a local FileManager, the
+ * peer's own view of its store. A piece is written to that mirror at once, as the kit's
+ * in-memory store would write it (held a few microtasks later, whatever the harness does), so
+ * what the peer sees never depends on how fast the pipe answers; every test asserts what the
+ * harness's store holds. Errors come back as the kit's own classes with their codes, so a Peer
+ * that checks `instanceof RequestError` behaves as with a local store.
  * Left: worker.ts, which gives it the way to call the harness. Right: the harness's stores.
  */
 import { type ErrorCodeName, RequestError, StorageError } from '../../../lab9/src/errors';
@@ -11,14 +14,10 @@ import type { FileAnnouncement, SwarmAnnouncement } from '../../../lab9/src/prot
 import type { FileManager, PieceStore } from '../../../lab9/src/storage/file-manager';
 import type { SerializedError, StoreCallName, StoreOps } from './protocol';
 
-/**
- * Sends one call to the harness's store. `onAnswer` runs the moment the answer arrives, before
- * the next message from the harness is handled (the promise settles only a microtask later).
- */
+/** Sends one call to the harness's store; settles with its answer. */
 export type StoreCaller = <K extends StoreCallName>(
   call: K,
   args: StoreOps[K]['request'],
-  onAnswer?: (value: StoreOps[K]['reply']) => void,
 ) => Promise<StoreOps[K]['reply']>;
 
 /** A store error as it crossed the pipe, rebuilt as the class the store threw. */
@@ -35,12 +34,6 @@ export class RemoteStore implements PieceStore {
   readonly #peer: string;
   readonly #mirror: FileManager;
   readonly #call: StoreCaller;
-  /**
-   * Pieces the harness said it stored, by `swarmId\0fileId\0index`, marked the moment its answer
-   * arrived: the mirror learns them only after an await, and the next message (the same piece
-   * routed again) may come first.
-   */
-  readonly #stored = new Set<string>();
   /** With keepBuffers: the very Buffer of each piece written, by `swarmId\0fileId\0index`. */
   readonly #kept: Map<string, Buffer> | undefined;
 
@@ -96,61 +89,39 @@ export class RemoteStore implements PieceStore {
 
   async writePiece(swarmId: string, fileId: string, index: number, data: Buffer): Promise<boolean> {
     const key = pieceKey(swarmId, fileId, index);
-    const stored = await this.#call(
-      'writePiece',
-      { peer: this.#peer, ref: { swarmId, fileId, index }, data: Uint8Array.from(data) },
-      (answer) => {
-        if (answer) this.#stored.add(key);
-      },
-    );
-    if (stored && !this.#mirror.hasPiece(swarmId, fileId, index)) {
-      this.#kept?.set(key, data);
-      await this.#mirror.writePiece(swarmId, fileId, index, Buffer.from(data));
-    }
+    const bytes = Uint8Array.from(data);
+    // The peer's own view first, as a local in-memory store (errors are the harness's to give).
+    const mirrored = this.#mirror
+      .writePiece(swarmId, fileId, index, Buffer.from(bytes))
+      .catch(() => false);
+    const stored = await this.#call('writePiece', {
+      peer: this.#peer,
+      ref: { swarmId, fileId, index },
+      data: bytes,
+    });
+    await mirrored;
+    if (stored) this.#kept?.set(key, data);
     return stored;
   }
 
   hasPiece(swarmId: string, fileId: string, index: number): boolean {
-    return (
-      this.#stored.has(pieceKey(swarmId, fileId, index)) ||
-      this.#mirror.hasPiece(swarmId, fileId, index)
-    );
+    return this.#mirror.hasPiece(swarmId, fileId, index);
   }
 
   bitfield(swarmId: string, fileId: string): Buffer {
-    const bits = this.#mirror.bitfield(swarmId, fileId);
-    for (const index of this.#storedIndices(swarmId, fileId)) {
-      const byte = index >> 3;
-      if (byte < bits.length) bits[byte] = (bits[byte] ?? 0) | (0x80 >> (index & 7));
-    }
-    return bits;
+    return this.#mirror.bitfield(swarmId, fileId);
   }
 
   isComplete(swarmId: string, fileId: string): boolean {
-    const pieces = this.#mirror.fileInfo(swarmId, fileId)?.pieceHashes.length;
-    if (pieces === undefined) return this.#mirror.isComplete(swarmId, fileId);
-    return this.heldCount(swarmId, fileId) === pieces;
+    return this.#mirror.isComplete(swarmId, fileId);
   }
 
   heldCount(swarmId: string, fileId: string): number {
-    const pieces = this.#mirror.fileInfo(swarmId, fileId)?.pieceHashes.length ?? 0;
-    let held = 0;
-    for (let index = 0; index < pieces; index++) {
-      if (this.hasPiece(swarmId, fileId, index)) held += 1;
-    }
-    return held;
-  }
-
-  /** Indices of the file's pieces the harness said it stored (the mirror may lag behind). */
-  #storedIndices(swarmId: string, fileId: string): number[] {
-    const prefix = pieceKey(swarmId, fileId, 0).slice(0, -1);
-    return [...this.#stored]
-      .filter((key) => key.startsWith(prefix))
-      .map((key) => Number(key.slice(prefix.length)));
+    return this.#mirror.heldCount(swarmId, fileId);
   }
 }
 
-/** One piece's key in the sets above; NUL cannot occur in a swarm or file ID. */
+/** One piece's key in #kept; NUL cannot occur in a swarm or file ID. */
 function pieceKey(swarmId: string, fileId: string, index: number): string {
   return `${swarmId}\0${fileId}\0${index}`;
 }

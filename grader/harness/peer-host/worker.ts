@@ -73,29 +73,17 @@ interface Hosted {
   readonly store: RemoteStore;
 }
 
-interface StoreCallWaiting {
-  /** Runs as the answer arrives, before the next message is handled (see StoreCaller). */
-  onAnswer(value: unknown): void;
-  resolve(value: unknown): void;
-  reject(e: Error): void;
-}
-
-/** Store calls sent to the harness and not answered yet, by id. */
-const storeCalls = new Map<number, StoreCallWaiting>();
+/** Store calls sent to the harness and not answered yet: id → settle. */
+const storeCalls = new Map<number, { resolve(value: unknown): void; reject(e: Error): void }>();
 let nextStoreCall = 1;
 
 function callStore<K extends StoreCallName>(
   call: K,
   args: StoreOps[K]['request'],
-  onAnswer?: (value: StoreOps[K]['reply']) => void,
 ): Promise<StoreOps[K]['reply']> {
   const id = nextStoreCall++;
   return new Promise((resolve, reject) => {
-    storeCalls.set(id, {
-      onAnswer: (value) => onAnswer?.(value as StoreOps[K]['reply']),
-      resolve,
-      reject,
-    });
+    storeCalls.set(id, { resolve: resolve, reject });
     send({ kind: 'store', id, call, ...args } as HostMessage);
   });
 }
@@ -357,10 +345,8 @@ function receive(message: HarnessMessage): void {
   if (message.kind === 'storeReply') {
     const call = storeCalls.get(message.id);
     storeCalls.delete(message.id);
-    if (message.ok) {
-      call?.onAnswer(message.value);
-      call?.resolve(message.value);
-    } else call?.reject(storeError(message.error));
+    if (message.ok) call?.resolve(message.value);
+    else call?.reject(storeError(message.error));
     return;
   }
   if (message.op === 'pipeWrite') {
