@@ -174,22 +174,29 @@ export class HostedPeer {
   }
 
   /**
-   * Waits until every writePiece of `ref` the peer started has finished and its answer is on
-   * its way back to the peer (sent on the pipe ahead of anything the test sends next), so a
-   * copy routed again meets the piece held, even from a peer that did not await its write.
+   * Waits until every writePiece (of `ref`, or of any piece) the peer started has finished and
+   * its answer is on its way back to the peer (sent on the pipe ahead of anything the test sends
+   * next): a copy routed again meets the piece held, and a file is checked as stored, even from a
+   * peer that did not await its writes.
    */
-  async #writesFinished(ref: PieceRef): Promise<void> {
+  async #writesFinished(ref?: PieceRef): Promise<void> {
     const count = (type: 'write' | 'written'): number =>
       this.#world
         .events()
-        .filter((e) => e.type === type && e.peer === this.name && sameRef(e.ref, ref)).length;
+        .filter(
+          (e) =>
+            e.type === type && e.peer === this.name && (ref === undefined || sameRef(e.ref, ref)),
+        ).length;
     const outcome = await this.#world.waitFor(this.#world.host.watch, () =>
       count('written') >= count('write') ? { ok: true, value: true } : undefined,
     );
     if (!outcome.ok) {
       await this.#world.fail({
-        summary: `Peer ${this.name}'s writePiece(${refText(ref)}) never finished.`,
-        expected: 'the write of the first copy to finish, so that the piece is held',
+        summary: `Peer ${this.name}'s writePiece(${ref === undefined ? '' : refText(ref)}) never finished.`,
+        expected:
+          ref === undefined
+            ? 'every write the peer started to finish before its files are checked'
+            : 'the write of the first copy to finish, so that the piece is held',
         happened: outcome.why,
         likelyCause: 'writePiece was called with arguments the store cannot settle.',
       });
@@ -563,6 +570,9 @@ export class HostedPeer {
 
   /** Every file of `files` is complete and byte-identical to its source. */
   async expectFiles(files: readonly FileSpec[], likelyCause: string): Promise<void> {
+    // A write the peer started and did not await may still be on its way to disk: what is
+    // checked is what the store holds once it finished (storing.after-write checks the await).
+    await this.#writesFinished();
     for (const spec of files) {
       const state = await this.fileState(spec);
       const diff = state.bytes ? firstDifference(state.bytes, fileBytes(spec)) : 'it is incomplete';
