@@ -25,11 +25,8 @@ const SEED = Number(process.env.LAB9_FIXTURE_SEED ?? 1);
  * npm test. Scaled by the time factor: on a loaded machine an honest run must not hit it.
  */
 const RUN_TIMEOUT_S = Math.ceil(120 * TIME_FACTOR);
-/**
- * Runs at once: one more than the 2 cores CI has, since a fixture's failing scenarios mostly
- * wait on their bounds (idle CPU) while its neighbours compute; each run keeps its 1-CPU limit.
- */
-const JOBS = 3;
+/** Runs at once: the 2 cores of CI, each run held to 1 CPU. */
+const JOBS = 2;
 /** Lines of an unexpected failure's message quoted in the difference. */
 const MESSAGE_LINES = 12;
 
