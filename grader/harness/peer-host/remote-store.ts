@@ -34,11 +34,11 @@ export class RemoteStore implements PieceStore {
   readonly #peer: string;
   readonly #mirror: FileManager;
   readonly #call: StoreCaller;
-  /** With keepBuffers: the very Buffer of each piece written, by `swarmId\0fileId\0index`. */
-  readonly #kept: Map<string, Buffer> | undefined;
+  /** With keepBuffers: the very Buffer of each piece written, by file (fileKey), then index. */
+  readonly #kept: Map<string, Map<number, Buffer>> | undefined;
 
   /**
-   * @param mirror seeded like the harness's store, then told only what the harness accepted
+   * @param mirror seeded like the harness's store; each piece is written to it as the peer writes it
    * @param keepBuffers keep the very Buffer of every piece written, as a store that does not
    *   copy would (the kit's in-memory store keeps some): keptPieces tells what they hold now
    */
@@ -51,14 +51,8 @@ export class RemoteStore implements PieceStore {
 
   /** What each kept Buffer of the file holds now, by piece index (empty without keepBuffers). */
   keptPieces(swarmId: string, fileId: string): { index: number; data: Uint8Array }[] {
-    const pieces: { index: number; data: Uint8Array }[] = [];
-    for (const [key, data] of this.#kept ?? []) {
-      const [swarm, file, index] = key.split('\0');
-      if (swarm === swarmId && file === fileId) {
-        pieces.push({ index: Number(index), data: Uint8Array.from(data) });
-      }
-    }
-    return pieces;
+    const kept = this.#kept?.get(fileKey(swarmId, fileId)) ?? new Map<number, Buffer>();
+    return [...kept].map(([index, data]) => ({ index, data: Uint8Array.from(data) }));
   }
 
   swarms(): SwarmAnnouncement[] {
@@ -88,7 +82,6 @@ export class RemoteStore implements PieceStore {
   }
 
   async writePiece(swarmId: string, fileId: string, index: number, data: Buffer): Promise<boolean> {
-    const key = pieceKey(swarmId, fileId, index);
     const bytes = Uint8Array.from(data);
     // The peer's own view first, as a local in-memory store (errors are the harness's to give).
     const mirrored = this.#mirror
@@ -100,7 +93,11 @@ export class RemoteStore implements PieceStore {
       data: bytes,
     });
     await mirrored;
-    if (stored) this.#kept?.set(key, data);
+    if (stored && this.#kept !== undefined) {
+      const key = fileKey(swarmId, fileId);
+      const file = this.#kept.get(key) ?? new Map<number, Buffer>();
+      this.#kept.set(key, file.set(index, data));
+    }
     return stored;
   }
 
@@ -121,7 +118,7 @@ export class RemoteStore implements PieceStore {
   }
 }
 
-/** One piece's key in #kept; NUL cannot occur in a swarm or file ID. */
-function pieceKey(swarmId: string, fileId: string, index: number): string {
-  return `${swarmId}\0${fileId}\0${index}`;
+/** One file's key in #kept; NUL cannot occur in a swarm or file ID. */
+function fileKey(swarmId: string, fileId: string): string {
+  return `${swarmId}\0${fileId}`;
 }
