@@ -18,6 +18,7 @@ import {
   readlinkSync,
   realpathSync,
   rmSync,
+  unlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -122,8 +123,11 @@ export interface Isolation {
   readonly cgroups: CgroupLayout;
   /** The CPU limit of every run, in CPUs; null where the kernel CPU limit layer is off. */
   readonly cpus: number | null;
-  /** The seccomp program's file (root-only), given to bwrap per run; null without seccomp. */
-  readonly seccompFile: string | null;
+  /**
+   * The compiled seccomp program, given to bwrap per run on a descriptor of a file that no longer
+   * has a name (confine); null without seccomp.
+   */
+  readonly seccompProgram: Buffer | null;
   /** The running Node's switch of its permission model (node-flags.ts); null to run without. */
   readonly permissionFlag: string | null;
 }
@@ -301,13 +305,6 @@ export async function detectIsolation(options: DetectOptions): Promise<Isolation
   const bwrapPath = root && !disabled.has('bwrap') ? findExecutable('bwrap') : null;
   const setprivPath = root && !disabled.has('uid') ? findExecutable('setpriv') : null;
   const program = bwrapPath === null ? null : seccompProgram();
-  let seccompFile: string | null = null;
-  if (program !== null) {
-    const dir = mkdtempSync(join(tmpdir(), 'lab9-grade-seccomp-'));
-    seccompFile = join(dir, 'filter.bpf');
-    writeFileSync(seccompFile, program, { mode: 0o600 });
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  }
 
   const base: Isolation = {
     layers: [],
@@ -315,15 +312,15 @@ export async function detectIsolation(options: DetectOptions): Promise<Isolation
     setpriv: setprivPath,
     cgroups,
     cpus: cgroups.v2Cpu || cgroups.v1Cpu !== null ? cpus : null,
-    seccompFile,
+    seccompProgram: program,
     permissionFlag,
   };
   // Strongest first; the first combination whose probe passes is the one used.
   const attempts: { isolation: Isolation; failed: string | null }[] = [];
   for (const candidate of [
     base,
-    { ...base, bwrap: null, seccompFile: null },
-    { ...base, bwrap: null, seccompFile: null, setpriv: null },
+    { ...base, bwrap: null, seccompProgram: null },
+    { ...base, bwrap: null, seccompProgram: null, setpriv: null },
   ]) {
     if (attempts.some((a) => sameTools(a.isolation, candidate))) continue;
     const failed =
@@ -415,9 +412,9 @@ export async function detectIsolation(options: DetectOptions): Promise<Isolation
     privacyAtStart(chosen, ns ? '' : whyBwrapOff()),
     {
       id: 'seccomp',
-      on: ns && chosen.seccompFile !== null,
+      on: ns && chosen.seccompProgram !== null,
       detail:
-        ns && chosen.seccompFile !== null
+        ns && chosen.seccompProgram !== null
           ? 'ptrace, process_vm_*, pidfd_getfd, user namespaces, bpf, keyrings denied'
           : ns
             ? `no filter for ${process.arch}`
@@ -660,7 +657,9 @@ export function confine(isolation: Isolation, request: ConfineRequest): Confinem
         ...line,
       ];
     }
-    if (isolation.seccompFile !== null) seccompFd = openSync(isolation.seccompFile, 'r');
+    if (isolation.seccompProgram !== null) {
+      seccompFd = unnamedFile(join(request.base, '.seccomp.bpf'), isolation.seccompProgram);
+    }
     line = [isolation.bwrap, ...bwrapArgs(request, dropsRoot, seccompFd !== null), '--', ...line];
   } else if (held !== null) {
     // Without a mount namespace the run's uid needs its way to the sandbox and its own temp,
@@ -709,6 +708,19 @@ export function confine(isolation: Isolation, request: ConfineRequest): Confinem
     },
     leftovers: () => swept,
   };
+}
+
+/**
+ * A descriptor open for reading on `bytes`, written to `path` (root's, 0600) and unlinked at
+ * once: bwrap reads the seccomp program from it, and nothing is left to remove or to find.
+ */
+function unnamedFile(path: string, bytes: Buffer): number {
+  writeFileSync(path, bytes, { mode: 0o600, flag: 'wx' });
+  try {
+    return openSync(path, 'r');
+  } finally {
+    unlinkSync(path);
+  }
 }
 
 let counter = 0;

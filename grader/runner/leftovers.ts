@@ -2,11 +2,12 @@
  * Files a run left outside its sandbox: after a run with its own uid, everything that uid owns
  * in the folders every user may write to (/tmp, /var/tmp, /dev/shm, ...) is removed, so no run
  * leaves data for a later one (another student's run under a recycled uid) or fills the disk.
- * Only folders the run's uid could enter are searched (world-traversable ones): that is where
- * it could have written. With a mount namespace those folders were the run's own tmpfs anyway.
+ * Only folders the run's uid could enter are searched (world-traversable ones), and files are
+ * looked at only in folders it could write to (world-writable ones): that is where it could have
+ * made them. With a mount namespace those folders were the run's own tmpfs anyway.
  * Above: isolation.ts, when a confinement is released, before its uid is handed out again.
  */
-import { lstatSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import { type Dirent, lstatSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 
@@ -62,17 +63,21 @@ export function removeFilesOf(
   const removed: string[] = [];
   const failed: string[] = [];
   let budget = MAX_ENTRIES;
-  const visit = (dir: string, depth: number): void => {
-    let names: string[];
+  const visit = (dir: string, depth: number, othersMayWrite: boolean): void => {
+    let entries: Dirent[];
     try {
-      names = readdirSync(dir);
+      entries = readdirSync(dir, { withFileTypes: true });
     } catch {
       return;
     }
-    for (const name of names) {
+    for (const entry of entries) {
       if (budget <= 0) return;
       budget -= 1;
-      const path = join(dir, name);
+      // The run's uid makes a file only where it may write: in a folder others may write to, or
+      // in a folder of its own (found, and removed whole, where it was made). Elsewhere only
+      // folders need a look, for such folders inside them.
+      if (!othersMayWrite && !entry.isDirectory()) continue;
+      const path = join(dir, entry.name);
       let stat;
       try {
         stat = lstatSync(path);
@@ -81,7 +86,9 @@ export function removeFilesOf(
       }
       if (isKept(path)) {
         // An ancestor of what we keep: look inside it, but never remove it whole.
-        if (stat.isDirectory() && !kept.includes(path)) visit(path, depth + 1);
+        if (stat.isDirectory() && !kept.includes(path)) {
+          visit(path, depth + 1, (stat.mode & 0o002) !== 0);
+        }
         continue;
       }
       if (stat.uid === uid) {
@@ -95,10 +102,18 @@ export function removeFilesOf(
       }
       // The run's uid is "other" to every folder it does not own: it entered only o+x ones.
       if (stat.isDirectory() && (stat.mode & 0o001) !== 0 && depth < MAX_DEPTH) {
-        visit(path, depth + 1);
+        visit(path, depth + 1, (stat.mode & 0o002) !== 0);
       }
     }
   };
-  for (const root of roots) visit(root, 0);
+  for (const root of roots) {
+    let rootMode;
+    try {
+      rootMode = lstatSync(root).mode;
+    } catch {
+      continue;
+    }
+    visit(root, 0, (rootMode & 0o002) !== 0);
+  }
   return { removed, failed };
 }

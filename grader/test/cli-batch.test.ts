@@ -227,6 +227,17 @@ describe('files a run leaves outside its sandbox', () => {
       const unreachable = join(closed, 'unreachable');
       writeFileSync(unreachable, 'x');
       own(unreachable);
+      // A folder others may enter but not write to, with a world-writable one inside.
+      const readOnly = join(root, 'read-only');
+      mkdirSync(join(readOnly, 'open'), { recursive: true });
+      chmodSync(readOnly, 0o755);
+      chmodSync(join(readOnly, 'open'), 0o1777);
+      const notWritable = join(readOnly, 'not-writable-by-it');
+      writeFileSync(notWritable, 'x');
+      own(notWritable);
+      const deepShared = join(readOnly, 'open', 'in-open');
+      writeFileSync(deepShared, 'x');
+      own(deepShared);
       const sandbox = join(root, 'sandbox');
       mkdirSync(sandbox);
       own(sandbox);
@@ -234,12 +245,14 @@ describe('files a run leaves outside its sandbox', () => {
       writeFileSync(graders, 'x');
 
       const sweep = removeFilesOf(STRANGER, [root], [sandbox]);
-      expect([...sweep.removed].sort()).toEqual([inShared, top, ownDir, link].sort());
+      expect([...sweep.removed].sort()).toEqual([inShared, top, ownDir, link, deepShared].sort());
       expect(sweep.failed).toEqual([]);
-      for (const gone of [top, ownDir, inShared, link]) expect(existsSync(gone)).toBe(false);
+      for (const gone of [top, ownDir, inShared, link, deepShared]) {
+        expect(existsSync(gone)).toBe(false);
+      }
       // The grader's files stay, the target of a link too; the sandbox is its owner's to remove;
-      // a folder the uid could not enter could not have been written by it.
-      for (const kept of [target, graders, sandbox, unreachable])
+      // a folder the uid could not enter, or not write to, could not have been written by it.
+      for (const kept of [target, graders, sandbox, unreachable, notWritable])
         expect(existsSync(kept)).toBe(true);
     } finally {
       tmp.remove();
