@@ -98,17 +98,23 @@ const LEFT_OUT = ['grader/test/', 'grader/selfcheck/'];
 /** Entries carry this time, not the files' mtimes, so the same sources give the same zip. */
 const FIXED_MTIME = new Date('2020-01-01T00:00:00Z');
 
-/** package.json and its lock file without INSTRUCTOR_ONLY_DEV_DEPENDENCIES, as zip entries. */
-function prunedManifests(from: string): Map<string, Buffer> {
+/**
+ * package.json and its lock file, as read for the zip, without INSTRUCTOR_ONLY_DEV_DEPENDENCIES:
+ * the container's npm ci installs what grading needs, not the maintainers' tools (Stryker).
+ */
+function pruneManifests(contents: Map<string, Buffer>): void {
   const json = (value: unknown): Buffer => Buffer.from(`${JSON.stringify(value, null, 2)}\n`);
-  const manifest = JSON.parse(readFileSync(join(from, 'package.json'), 'utf8')) as {
-    devDependencies?: Record<string, string>;
-  };
-  const lock = JSON.parse(readFileSync(join(from, 'package-lock.json'), 'utf8')) as LockFile;
-  return new Map([
-    ['package.json', json(withoutDevDependencies(manifest, INSTRUCTOR_ONLY_DEV_DEPENDENCIES))],
-    ['package-lock.json', json(pruneDevDependencies(lock, INSTRUCTOR_ONLY_DEV_DEPENDENCIES))],
-  ]);
+  const parsed = (path: string): unknown => JSON.parse(contents.get(path)?.toString('utf8') ?? '');
+  const manifest = parsed('package.json') as { devDependencies?: Record<string, string> };
+  const lock = parsed('package-lock.json') as LockFile;
+  contents.set(
+    'package.json',
+    json(withoutDevDependencies(manifest, INSTRUCTOR_ONLY_DEV_DEPENDENCIES)),
+  );
+  contents.set(
+    'package-lock.json',
+    json(pruneDevDependencies(lock, INSTRUCTOR_ONLY_DEV_DEPENDENCIES)),
+  );
 }
 
 export async function packageGradescope(options: PackageOptions = {}): Promise<PackageReport> {
@@ -128,8 +134,7 @@ export async function packageGradescope(options: PackageOptions = {}): Promise<P
   const contents = new Map<string, Buffer>(
     code.map((path) => [path, readFileSync(join(from, path))]),
   );
-  // The container's npm ci installs what grading needs, not the maintainers' tools (Stryker).
-  for (const [path, pruned] of prunedManifests(from)) contents.set(path, pruned);
+  pruneManifests(contents);
   for (const script of SCRIPTS) {
     contents.set(script, readFileSync(join(from, 'scripts/gradescope', script)));
   }

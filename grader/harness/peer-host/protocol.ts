@@ -151,14 +151,17 @@ export type StoreCall = {
   } & StoreOps[K]['request'];
 }[StoreCallName];
 
-export type StoreReply =
-  | { readonly kind: 'storeReply'; readonly id: number; readonly ok: true; readonly value: unknown }
+/** The answer to a call across the pipe, by its id: a value, or the error it threw. */
+export type Reply<Kind extends string> =
+  | { readonly kind: Kind; readonly id: number; readonly ok: true; readonly value: unknown }
   | {
-      readonly kind: 'storeReply';
+      readonly kind: Kind;
       readonly id: number;
       readonly ok: false;
       readonly error: SerializedError;
     };
+
+export type StoreReply = Reply<'storeReply'>;
 
 export type HostRequest = {
   [K in OpName]: {
@@ -168,14 +171,7 @@ export type HostRequest = {
   } & HostOps[K]['request'];
 }[OpName];
 
-export type HostReply =
-  | { readonly kind: 'reply'; readonly id: number; readonly ok: true; readonly value: unknown }
-  | {
-      readonly kind: 'reply';
-      readonly id: number;
-      readonly ok: false;
-      readonly error: SerializedError;
-    };
+export type HostReply = Reply<'reply'>;
 
 /** Things that happen in the host without being asked, in the order they happened. */
 export type HostEvent =
