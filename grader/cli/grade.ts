@@ -36,6 +36,7 @@ import {
 import { CANARY_SETUP } from '../runner/canary';
 import { CHANNEL_REPORTER } from '../runner/run-jest';
 import {
+  cpusPerRun,
   DEFAULT_CPUS,
   DEFAULT_MEMORY_MIB,
   MAX_CPUS,
@@ -101,7 +102,8 @@ interface Options {
   readonly jobs: number;
   readonly timeout: number;
   readonly memory: number;
-  readonly cpus: number;
+  /** Absent: cpusPerRun. */
+  readonly cpus?: number;
   readonly maxOutput: number;
   readonly repeat: number;
   readonly seed?: number;
@@ -197,9 +199,9 @@ export function buildProgram(): Command {
     .option(
       '--cpus <n>',
       'CPU time of one run, all its processes together, in CPUs (0.5 = half a core); ' +
-        'kernel-enforced where cgroups offer a cpu controller',
+        'kernel-enforced where cgroups offer a cpu controller ' +
+        '(default: the cores shared out among the runs at once, at least 1)',
       cpuCount,
-      DEFAULT_CPUS,
     )
     .option(
       '--max-output <KiB>',
@@ -368,7 +370,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const kitRoot = resolve(options.kit ?? KIT_ROOT);
   const outDir = resolve(options.out);
   if (options.checkIsolation === true) {
-    const isolation = await checkIsolation(kitRoot, options.cpus);
+    const isolation = await checkIsolation(kitRoot, options.cpus ?? DEFAULT_CPUS);
     process.stdout.write(`${JSON.stringify({ layers: isolation.layers }, null, 2)}\n`);
     return missingForOfficial(isolation).length === 0 ? 0 : EXIT_NOT_OFFICIAL;
   }
@@ -429,7 +431,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   const isolation = await checkIsolation(
     kitRoot,
-    options.cpus,
+    options.cpus ?? cpusPerRun(availableParallelism(), Math.min(options.jobs, submissions.length)),
     submissions.map((submission) => submission.path),
   );
   const lacking = isolation.layers.filter(
