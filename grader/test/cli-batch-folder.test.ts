@@ -5,11 +5,18 @@
  * carries Markdown, HTML and terminal escapes. The reference solution graded in the same batch
  * still gets full marks.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { GRADE, REPO, TSX, makeZip, standInKitBase, tempDir } from './cli-fixtures';
+import {
+  type GradeRun,
+  makeZip,
+  REPO,
+  runGrade,
+  standInKitBase,
+  tempDir,
+  writeRoutingSuite,
+} from './cli-fixtures';
 
 let tmp: { path: string; remove: () => void };
 beforeAll(() => {
@@ -20,40 +27,10 @@ afterAll(() => tmp.remove());
 /** The real lab9/src and harness with one suite: routePiece on an unknown swarm. */
 function standInKit(root: string): void {
   standInKitBase(root);
-  writeFileSync(
-    join(root, 'grader', 'suites', 'routing.test.ts'),
-    `import { MessageType } from '../../lab9/src/protocol/message-types';
-    import { Tracker } from '../../lab9/src/tracker/tracker';
-    import { loadPeerClass } from '../harness/implementation';
-    test('routePiece rejects a piece of an unknown swarm', async () => {
-      const peer = new (loadPeerClass())({ tracker: new Tracker() });
-      try {
-        const piece = { type: MessageType.Piece, swarmId: 's', fileId: 'f', index: 0, data: Buffer.alloc(1) } as const;
-        await expect(peer.routePiece(piece)).resolves.toMatchObject({ ok: false, code: 'ERR_UNKNOWN_SWARM' });
-      } finally {
-        await peer.stop();
-      }
-    });\n`,
-  );
+  const routing = writeRoutingSuite(root, { points: 3, visibility: 'visible' });
   writeFileSync(
     join(root, 'grader', 'rubric.json'),
-    JSON.stringify({
-      lab: 'Lab 9 (stand-in)',
-      suites: [
-        {
-          file: 'grader/suites/routing.test.ts',
-          visibility: 'visible',
-          tests: [
-            {
-              id: 'routing.unknown-swarm',
-              name: 'routePiece rejects a piece of an unknown swarm',
-              points: 3,
-              part: '9B',
-            },
-          ],
-        },
-      ],
-    }),
+    JSON.stringify({ lab: 'Lab 9 (stand-in)', suites: [routing] }),
   );
 }
 
@@ -70,7 +47,7 @@ function throwingPeer(solution: string): string {
   );
 }
 
-let result = { code: 0, stdout: '', stderr: '' };
+let result: GradeRun = { code: 0, stdout: '', stderr: '' };
 const out = (): string => join(tmp.path, 'out');
 
 beforeAll(async () => {
@@ -89,17 +66,10 @@ beforeAll(async () => {
   put('mallory/peer.ts', throwingPeer(solution));
   mkdirSync(join(cls, 'piped', 'lab9', 'src', 'peer'), { recursive: true });
   execFileSync('mkfifo', [join(cls, 'piped', 'lab9', 'src', 'peer', 'peer.ts')]);
-  try {
-    const { stdout, stderr } = await promisify(execFile)(
-      process.execPath,
-      [TSX, GRADE, '--kit', kit, '--out', out(), '--seed', '7', '--jobs', '2', cls],
-      { cwd: tmp.path, maxBuffer: 16 * 1024 * 1024, timeout: 400_000 },
-    );
-    result = { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code?: number; stdout?: string; stderr?: string };
-    result = { code: failed.code ?? -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
-  }
+  result = await runGrade(['--kit', kit, '--out', out(), '--seed', '7', '--jobs', '2', cls], {
+    cwd: tmp.path,
+    timeoutMs: 400_000,
+  });
 }, 420_000);
 
 function csvRows(): string[][] {

@@ -1,14 +1,26 @@
 /**
  * Builders for the grading tool's tests (grader/test/*.test.ts): tiny .zip and .tar.gz
  * archives written byte by byte, so a test can make entries no archiver would (`../x`,
- * absolute paths, symbolic links), temporary folders removed after each test, and the base of a
- * stand-in kit to grade against.
+ * absolute paths, symbolic links), temporary folders removed after each test, a stand-in kit to
+ * grade against with the one scenario most of them need, the grading CLI run as a TA runs it, and
+ * the platforms' grading scripts run as Gradescope and PrairieLearn run them.
  */
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { crc32, gzipSync } from 'node:zlib';
-import type { RubricTest } from '../rubric';
+import type { z } from 'zod';
+import type { RubricSuite, RubricTest } from '../rubric';
 
 export const REPO = join(__dirname, '..', '..');
 /** Runs the grading CLI the way `npm run grade` does: `node TSX GRADE ...`. */
@@ -131,6 +143,75 @@ export function standInKitBase(kit: string): void {
   mkdirSync(join(kit, 'grader', 'suites'));
 }
 
+/** The Jest full name (describe title, a space, test title) of the test writeRoutingSuite writes. */
+export const ROUTING_TEST = '1 peer, no routes routePiece rejects a piece of an unknown swarm';
+
+/**
+ * Writes grader/suites/routing.test.ts into a kit from standInKitBase and returns its rubric
+ * entry, `routing.unknown-swarm` (part 9B), with the points and visibility the caller gives. Its
+ * one scenario takes seconds, the reference passes it and the template fails it, so a stand-in
+ * batch still tells a good submission from a bad one.
+ */
+export function writeRoutingSuite(
+  kit: string,
+  grading: { readonly points: number; readonly visibility: RubricSuite['visibility'] },
+): RubricSuite {
+  writeFileSync(
+    join(kit, 'grader', 'suites', 'routing.test.ts'),
+    `import { MessageType } from '../../lab9/src/protocol/message-types';
+import { Tracker } from '../../lab9/src/tracker/tracker';
+import { loadPeerClass } from '../harness/implementation';
+describe('1 peer, no routes', () => {
+  test('routePiece rejects a piece of an unknown swarm', async () => {
+    const peer = new (loadPeerClass())({ tracker: new Tracker() });
+    try {
+      const piece = { type: MessageType.Piece, swarmId: 's', fileId: 'f', index: 0, data: Buffer.alloc(1) } as const;
+      await expect(peer.routePiece(piece)).resolves.toMatchObject({ ok: false, code: 'ERR_UNKNOWN_SWARM' });
+    } finally {
+      await peer.stop();
+    }
+  });
+});
+`,
+  );
+  return {
+    file: 'grader/suites/routing.test.ts',
+    visibility: grading.visibility,
+    tests: [
+      { id: 'routing.unknown-swarm', name: ROUTING_TEST, points: grading.points, part: '9B' },
+    ],
+  };
+}
+
+/** How a run of the grading CLI ended: its exit code (-1 if it had none) and all it printed. */
+export interface GradeRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs the grading CLI as `npm run grade` does, in `cwd`, and resolves however it exits: the
+ * tests assert on the failures (exit codes 2 and 4, what stderr says) as much as on the grades.
+ * `timeoutMs` kills it (0: never), for a batch that must not hang the test run.
+ */
+export async function runGrade(
+  args: readonly string[],
+  options: { readonly cwd: string; readonly timeoutMs?: number },
+): Promise<GradeRun> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [TSX, GRADE, ...args], {
+      cwd: options.cwd,
+      maxBuffer: 16 * 1024 * 1024,
+      timeout: options.timeoutMs ?? 0,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: failed.code ?? -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
+  }
+}
+
 /**
  * Echoes the grading CLI's progress lines (`[3/14] name: 92/100 ok (31.0 s)`, the preflight's)
  * from `stream` to this process's stderr as they come, so a long test shows it is moving.
@@ -146,6 +227,47 @@ export function forwardProgress(label: string, stream: NodeJS.ReadableStream | n
         process.stderr.write(`  ${label}: ${line}\n`);
       }
     }
+  });
+}
+
+/** How a platform's grading script ended: exit code, all it printed, its parsed results.json. */
+export interface PlatformRun<T> {
+  readonly code: number | null;
+  readonly log: string;
+  readonly results: T;
+}
+
+/**
+ * Runs a platform's grading script with bash (Gradescope's run_autograder, PrairieLearn's
+ * grade.sh), `env` added to this process's, and parses with `schema` the results/results.json both
+ * platforms expect it to leave under `root`. `log` is stdout and stderr interleaved, as the
+ * platform shows instructors. When that file is missing or does not fit the schema, rejects with
+ * the log, the only clue to what went wrong.
+ */
+export function runPlatformScript<T>(
+  script: string,
+  options: { readonly root: string; readonly env: Record<string, string>; readonly cwd?: string },
+  schema: z.ZodType<T>,
+): Promise<PlatformRun<T>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', [script], {
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env },
+    });
+    let log = '';
+    child.stdout.on('data', (chunk: Buffer) => (log += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (log += chunk.toString('utf8')));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      try {
+        const json: unknown = JSON.parse(
+          readFileSync(join(options.root, 'results', 'results.json'), 'utf8'),
+        );
+        resolve({ code, log, results: schema.parse(json) });
+      } catch (error) {
+        reject(new Error(`no valid results.json: ${String(error)}\n${log}`));
+      }
+    });
   });
 }
 

@@ -4,13 +4,19 @@
  * suites with the reference solution and the template, when grader/rubric.json exists.
  * Everything else about grading is tested piece by piece in the other cli-*.test.ts files.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { main } from '../cli/grade';
 import { GradescopeResultsSchema } from '../runner/results';
-import { GRADE, REPO, TSX, makeZip, standInKitBase, tempDir } from './cli-fixtures';
+import {
+  type GradeRun,
+  makeZip,
+  REPO,
+  runGrade,
+  standInKitBase,
+  tempDir,
+  writeRoutingSuite,
+} from './cli-fixtures';
 import { scaled } from '../../lab9/src/time-factor';
 
 const HAS_RUBRIC = existsSync(join(REPO, 'grader', 'rubric.json'));
@@ -21,39 +27,14 @@ beforeEach(() => {
 });
 afterEach(() => tmp.remove());
 
-async function grade(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [TSX, GRADE, ...args], {
-      cwd: tmp.path,
-      maxBuffer: 16 * 1024 * 1024,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: failed.code ?? -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
-  }
+function grade(args: readonly string[]): Promise<GradeRun> {
+  return runGrade(args, { cwd: tmp.path });
 }
 
 /** A kit with the real lab9/src and harness, and a two-test suite instead of the real ones. */
 function standInKit(root: string): void {
   standInKitBase(root);
-  writeFileSync(
-    join(root, 'grader', 'suites', 'routing.test.ts'),
-    `import { MessageType } from '../../lab9/src/protocol/message-types';
-    import { Tracker } from '../../lab9/src/tracker/tracker';
-    import { loadPeerClass } from '../harness/implementation';
-    describe('1 peer, no routes', () => {
-      test('routePiece rejects a piece of an unknown swarm', async () => {
-        const peer = new (loadPeerClass())({ tracker: new Tracker() });
-        try {
-          const piece = { type: MessageType.Piece, swarmId: 's', fileId: 'f', index: 0, data: Buffer.alloc(1) } as const;
-          await expect(peer.routePiece(piece)).resolves.toMatchObject({ ok: false, code: 'ERR_UNKNOWN_SWARM' });
-        } finally {
-          await peer.stop();
-        }
-      });
-    });\n`,
-  );
+  const routing = writeRoutingSuite(root, { points: 3, visibility: 'visible' });
   writeFileSync(
     join(root, 'grader', 'suites', 'seed.test.ts'),
     `test('the run gets its seed', () => { expect(process.env.LAB9_SEED).toBe('41'); });\n`,
@@ -63,18 +44,7 @@ function standInKit(root: string): void {
     JSON.stringify({
       lab: 'Lab 9 (stand-in)',
       suites: [
-        {
-          file: 'grader/suites/routing.test.ts',
-          visibility: 'visible',
-          tests: [
-            {
-              id: 'routing.unknown-swarm',
-              name: '1 peer, no routes routePiece rejects a piece of an unknown swarm',
-              points: 3,
-              part: '9B',
-            },
-          ],
-        },
+        routing,
         {
           file: 'grader/suites/seed.test.ts',
           visibility: 'hidden',
@@ -90,46 +60,32 @@ describe('npm run grade', () => {
     const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
     const stdout = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
     try {
-      standInKit(join(tmp.path, 'kit'));
-      expect(await main(['--kit', join(tmp.path, 'kit'), join(tmp.path, 'missing')])).toBe(2);
+      const kit = join(tmp.path, 'kit');
+      standInKit(kit);
+      expect(await main(['--kit', kit, join(tmp.path, 'missing')])).toBe(2);
       expect(stderr).toHaveBeenCalledWith(
         expect.stringMatching(/^error: no such file or folder: /),
       );
-      expect(await main(['--kit', join(tmp.path, 'kit'), '--jobs', '0', 'x'])).toBe(2);
+      expect(await main(['--kit', kit, '--jobs', '0', 'x'])).toBe(2);
       expect(await main(['--kit', join(tmp.path, 'nowhere'), 'x'])).toBe(2);
       expect(stderr).toHaveBeenCalledWith(expect.stringMatching(/rubric\.json does not exist/));
       expect(await main(['--help'])).toBe(0);
 
+      // The same grading twice, its roster wrong about the template each time in another way.
       const roster = join(tmp.path, 'roster.csv');
+      const gradeWithRoster = [
+        ...['--kit', kit, '--out', join(tmp.path, 'o'), '--roster', roster],
+        join(REPO, 'lab9'),
+      ];
       writeFileSync(roster, 'submission,student_id\nsomeone,s1\n');
-      expect(
-        await main([
-          '--kit',
-          join(tmp.path, 'kit'),
-          '--out',
-          join(tmp.path, 'o'),
-          '--roster',
-          roster,
-          join(REPO, 'lab9'),
-        ]),
-      ).toBe(2);
+      expect(await main(gradeWithRoster)).toBe(2);
       expect(stderr).toHaveBeenCalledWith(
         expect.stringMatching(/^error: 1 submission to grade is not on the roster .*: lab9\./),
       );
       writeFileSync(roster, 'submission,student_id\nlab9,s1\nlab9,s2\n');
-      expect(
-        await main([
-          '--kit',
-          join(tmp.path, 'kit'),
-          '--out',
-          join(tmp.path, 'o'),
-          '--roster',
-          roster,
-          join(REPO, 'lab9'),
-        ]),
-      ).toBe(2);
+      expect(await main(gradeWithRoster)).toBe(2);
       expect(stderr).toHaveBeenCalledWith(expect.stringMatching(/submission lab9 appears 2 times/));
-      expect(await main(['--kit', join(tmp.path, 'kit'), '--feedback', 'never', 'x'])).toBe(2);
+      expect(await main(['--kit', kit, '--feedback', 'never', 'x'])).toBe(2);
     } finally {
       stderr.mockRestore();
       stdout.mockRestore();
@@ -152,13 +108,10 @@ describe('npm run grade', () => {
       writeFileSync(join(subs, 'broken', 'peer.ts'), "export const x: number = 'one';\n");
 
       const out = join(tmp.path, 'out');
+      // The regrade below writes into the same out/ with the same seed, so it updates these rows.
+      const batchOptions = ['--kit', kit, '--out', out, '--seed', '41'];
       const result = await grade([
-        '--kit',
-        kit,
-        '--out',
-        out,
-        '--seed',
-        '41',
+        ...batchOptions,
         join(REPO, 'solution'),
         join(REPO, 'lab9'),
         subs,
@@ -211,17 +164,7 @@ describe('npm run grade', () => {
           '',
         ].join('\n'),
       );
-      const regrade = await grade([
-        '--kit',
-        kit,
-        '--out',
-        out,
-        '--seed',
-        '41',
-        '--roster',
-        roster,
-        join(subs, 'broken'),
-      ]);
+      const regrade = await grade([...batchOptions, '--roster', roster, join(subs, 'broken')]);
       expect(regrade.code === 0 ? '' : regrade.stderr).toBe('');
       expect(regrade.stdout).toContain('Wrote out/grades.csv (1 row updated, 0 added, 3 kept)');
       expect(readFileSync(join(out, 'grades.csv'), 'utf8').split('\n').slice(1, 5)).toEqual([

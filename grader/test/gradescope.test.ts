@@ -9,7 +9,7 @@
  * results.json passes the CLI's Gradescope schema; run_autograder's options fit the container
  * (memory under 768 MB, a fixed seed that every grading uses).
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import {
   chmodSync,
   cpSync,
@@ -34,7 +34,7 @@ import {
 import { HIDDEN_UNTIL_DEADLINE } from '../runner/feedback';
 import { loadRubric, maxScore, rubricTests } from '../rubric';
 import { GRADESCOPE_VISIBILITY, GradescopeResultsSchema, testNumbers } from '../runner/results';
-import { REPO, tempDir } from './cli-fixtures';
+import { type PlatformRun, REPO, runPlatformScript, tempDir } from './cli-fixtures';
 import { scaled } from '../../lab9/src/time-factor';
 
 /** Two gradings of the real suites side by side, on a busy machine. */
@@ -92,31 +92,16 @@ const FallbackResultsSchema = z.strictObject({
   tests: z.array(z.never()).length(0),
 });
 
-/** Runs run_autograder as Gradescope does; returns its output (instructors only) and results. */
-function runAutograder<T>(
-  root: string,
-  schema: z.ZodType<T>,
-): Promise<{ code: number | null; stdout: string; results: T }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', [join(root, 'source', 'run_autograder')], {
-      cwd: root,
-      env: { ...process.env, AUTOGRADER_ROOT: root },
-    });
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      try {
-        const json: unknown = JSON.parse(
-          readFileSync(join(root, 'results', 'results.json'), 'utf8'),
-        );
-        resolve({ code, stdout, results: schema.parse(json) });
-      } catch (error) {
-        reject(new Error(`no valid results.json: ${String(error)}\n${stdout}`));
-      }
-    });
-  });
+/**
+ * Runs run_autograder as Gradescope does, in /autograder (AUTOGRADER_ROOT says where that is
+ * here); its log is what only instructors see.
+ */
+function runAutograder<T>(root: string, schema: z.ZodType<T>): Promise<PlatformRun<T>> {
+  return runPlatformScript(
+    join(root, 'source', 'run_autograder'),
+    { root, cwd: root, env: { AUTOGRADER_ROOT: root } },
+    schema,
+  );
 }
 
 describe('the Gradescope autograder zip', () => {
@@ -230,7 +215,7 @@ describe('the Gradescope autograder zip', () => {
       expect(solution.results.extra_data.runs.map((run) => run.seed)).toEqual([seed]);
       expect(template.results.extra_data.runs.map((run) => run.seed)).toEqual([seed]);
       expect(solution.results.output_format).toBe('md');
-      expect(solution.stdout).toContain(`**Score: ${maxScore(rubric)} / ${maxScore(rubric)}**`);
+      expect(solution.log).toContain(`**Score: ${maxScore(rubric)} / ${maxScore(rubric)}**`);
 
       expect(template.code).toBe(0);
       expect(template.results.score).toBe(0);

@@ -6,7 +6,6 @@
  * is checked, not built (no Docker engine here): it copies only what grading needs, never
  * solution/, and every path it copies exists.
  */
-import { spawn } from 'node:child_process';
 import {
   cpSync,
   existsSync,
@@ -20,33 +19,15 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { loadRubric, rubricTests } from '../rubric';
 import { PrairieLearnResultsSchema } from '../runner/prairielearn';
-import { REPO, tempDir } from './cli-fixtures';
+import { type PlatformRun, REPO, runPlatformScript, tempDir } from './cli-fixtures';
 
 const GRADE_SH = join(REPO, 'scripts', 'prairielearn', 'grade.sh');
 /** A type check and a start of the grader on a busy machine. */
 const GRADING_MS = 180_000;
 
-function runGradeSh(
-  root: string,
-  kit: string,
-): Promise<{ code: number | null; log: string; json: unknown }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', [GRADE_SH], {
-      env: { ...process.env, GRADE_ROOT: root, LAB9_KIT: kit },
-    });
-    let log = '';
-    child.stdout.on('data', (chunk: Buffer) => (log += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (log += chunk.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      try {
-        const text = readFileSync(join(root, 'results', 'results.json'), 'utf8');
-        resolve({ code, log, json: JSON.parse(text) as unknown });
-      } catch (error) {
-        reject(new Error(`no results.json: ${String(error)}\n${log}`));
-      }
-    });
-  });
+/** Runs grade.sh as PrairieLearn does, on `root` as /grade and with `kit` as the image's /lab9. */
+function runGradeSh<T>(root: string, kit: string, schema: z.ZodType<T>): Promise<PlatformRun<T>> {
+  return runPlatformScript(GRADE_SH, { root, env: { GRADE_ROOT: root, LAB9_KIT: kit } }, schema);
 }
 
 let tmp: { path: string; remove: () => void };
@@ -62,9 +43,8 @@ describe('PrairieLearn external grading', () => {
       const root = join(tmp.path, 'grade');
       mkdirSync(join(root, 'student'), { recursive: true });
       writeFileSync(join(root, 'student', 'peer.ts'), "export const x: number = 'one';\n");
-      const { code, log, json } = await runGradeSh(root, REPO);
+      const { code, log, results } = await runGradeSh(root, REPO, PrairieLearnResultsSchema);
       expect(code).toBe(0);
-      const results = PrairieLearnResultsSchema.parse(json);
       expect(results).toMatchObject({ gradable: true, score: 0 });
       expect(results.message).toMatch(/^0\/\d+ points · compile-error$/);
       expect(results.output).toContain(
@@ -92,17 +72,15 @@ describe('PrairieLearn external grading', () => {
       const root = join(tmp.path, 'grade');
       mkdirSync(join(root, 'student'), { recursive: true });
       writeFileSync(join(root, 'student', 'peer.ts'), 'export {};\n');
-      const { code, json } = await runGradeSh(root, kit);
+      const notGradable = z.strictObject({
+        gradable: z.literal(false),
+        score: z.literal(0),
+        message: z.string(),
+        output: z.string(),
+        tests: z.array(z.never()).length(0),
+      });
+      const { code, results } = await runGradeSh(root, kit, notGradable);
       expect(code).toBe(0);
-      const results = z
-        .strictObject({
-          gradable: z.literal(false),
-          score: z.literal(0),
-          message: z.string(),
-          output: z.string(),
-          tests: z.array(z.never()).length(0),
-        })
-        .parse(json);
       expect(results.message).toContain('The autograder failed (exit code 2)');
     },
     GRADING_MS,

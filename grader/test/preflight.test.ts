@@ -5,12 +5,19 @@
  * names the environment and writes nothing; --no-preflight skips it. (A kit without solution/
  * warns and grades: cli.test.ts.)
  */
-import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { scaled } from '../../lab9/src/time-factor';
-import { GRADE, REPO, TSX, standInKitBase, tempDir } from './cli-fixtures';
+import type { RubricSuite } from '../rubric';
+import {
+  type GradeRun,
+  REPO,
+  ROUTING_TEST,
+  runGrade,
+  standInKitBase,
+  tempDir,
+  writeRoutingSuite,
+} from './cli-fixtures';
 
 let tmp: { path: string; remove: () => void };
 beforeAll(() => {
@@ -18,26 +25,10 @@ beforeAll(() => {
 });
 afterAll(() => tmp.remove());
 
-interface Cli {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
+function grade(args: readonly string[]): Promise<GradeRun> {
+  return runGrade(args, { cwd: tmp.path });
 }
 
-async function grade(args: readonly string[]): Promise<Cli> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [TSX, GRADE, ...args], {
-      cwd: tmp.path,
-      maxBuffer: 16 * 1024 * 1024,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: failed.code ?? -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
-  }
-}
-
-const ROUTING_TEST = '1 peer, no routes routePiece rejects a piece of an unknown swarm';
 const BROKEN_TEST = 'this machine can run the suites';
 
 /**
@@ -52,30 +43,7 @@ function kit(name: string, options: { solution: boolean; broken: boolean }): str
     mkdirSync(join(root, 'solution'));
     cpSync(join(REPO, 'solution', 'peer.ts'), join(root, 'solution', 'peer.ts'));
   }
-  writeFileSync(
-    join(root, 'grader', 'suites', 'routing.test.ts'),
-    `import { MessageType } from '../../lab9/src/protocol/message-types';
-    import { Tracker } from '../../lab9/src/tracker/tracker';
-    import { loadPeerClass } from '../harness/implementation';
-    describe('1 peer, no routes', () => {
-      test('routePiece rejects a piece of an unknown swarm', async () => {
-        const peer = new (loadPeerClass())({ tracker: new Tracker() });
-        try {
-          const piece = { type: MessageType.Piece, swarmId: 's', fileId: 'f', index: 0, data: Buffer.alloc(1) } as const;
-          await expect(peer.routePiece(piece)).resolves.toMatchObject({ ok: false, code: 'ERR_UNKNOWN_SWARM' });
-        } finally {
-          await peer.stop();
-        }
-      });
-    });\n`,
-  );
-  const suites = [
-    {
-      file: 'grader/suites/routing.test.ts',
-      visibility: 'visible',
-      tests: [{ id: 'routing.unknown-swarm', name: ROUTING_TEST, points: 3, part: '9B' }],
-    },
-  ];
+  const suites: RubricSuite[] = [writeRoutingSuite(root, { points: 3, visibility: 'visible' })];
   if (options.broken) {
     writeFileSync(
       join(root, 'grader', 'suites', 'machine.test.ts'),
