@@ -457,8 +457,13 @@ function studentJestConfig(publicSuites: readonly RubricSuite[]): string {
   const suites = publicSuites.map((suite) => `    '<rootDir>/${suite.file}',`).join('\n');
   return `// Self-check: the kit's unit tests and the public grader tests, run against YOUR Peer
 // (lab9/src/peer/peer.ts). The points table at the end comes from grader/rubric.json.
+const { availableParallelism } = require('node:os');
+
 /** @type {import('jest').Config} */
 module.exports = {
+  // Two test files at once even on 2 cores (Jest's default there is one): the public tests
+  // spend most of their time waiting on your Peer in a process of its own.
+  maxWorkers: Math.max(2, availableParallelism() - 1),
   testEnvironment: 'node',
   transform: { '^.+\\\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   testMatch: [
