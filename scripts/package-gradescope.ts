@@ -104,7 +104,11 @@ const FIXED_MTIME = new Date('2020-01-01T00:00:00Z');
  */
 function pruneManifests(contents: Map<string, Buffer>): void {
   const json = (value: unknown): Buffer => Buffer.from(`${JSON.stringify(value, null, 2)}\n`);
-  const parsed = (path: string): unknown => JSON.parse(contents.get(path)?.toString('utf8') ?? '');
+  const parsed = (path: string): unknown => {
+    const bytes = contents.get(path);
+    if (bytes === undefined) throw new Error(`${path} is not among the files to package`);
+    return JSON.parse(bytes.toString('utf8'));
+  };
   const manifest = parsed('package.json') as { devDependencies?: Record<string, string> };
   const lock = parsed('package-lock.json') as LockFile;
   contents.set(

@@ -508,7 +508,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     `Grading ${submissions.length} submission${submissions.length === 1 ? '' : 's'} · ` +
       `${seeds.length} run${seeds.length === 1 ? '' : 's'} each · seed ${baseSeed} · ` +
       `${options.jobs} at once · limits ${options.timeout} s, ${options.memory} MiB, ` +
-      `${isolation.cpus === null ? 'no CPU limit' : `${isolation.cpus} CPU`} · ` +
+      `${isolation.cpus === null ? 'no CPU limit' : `${isolation.cpus} CPU${isolation.cpus === 1 ? '' : 's'}`} · ` +
       `time factor ${TIME_FACTOR} (${TIME_FACTOR_VARIABLE})\n`,
   );
   const progress = createProgress(submissions.length * seeds.length, submissions.length);

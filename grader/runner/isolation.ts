@@ -389,7 +389,7 @@ export async function detectIsolation(options: DetectOptions): Promise<Isolation
         words.cpu === null
           ? (cpuReason ??
             (cgroups === NO_CGROUPS ? cgroupReason : 'no cpu controller in our cgroups'))
-          : `${words.cpu}: ${cpus} CPU${cpus === 1 ? '' : 's'} per run (--cpus)`,
+          : `${words.cpu}: ${cpus} CPU${cpus === 1 ? '' : 's'} per run (--cpus, or the cores shared out)`,
     },
     { id: 'cgroup-kill', on: words.kill !== null, detail: words.kill ?? cgroupReason },
     {
@@ -530,7 +530,11 @@ export interface ConfineRequest {
   readonly writable: readonly string[];
   /** The kernel memory limit of the run's cgroup, also the size of each tmpfs. */
   readonly memoryBytes: number;
-  /** The run's base folder (parent of the sandbox): made traversable for the run's uid. */
+  /**
+   * The run's base folder (parent of the sandbox): a fresh folder only root may write to, which
+   * no run's mount namespace shows; confine() puts the seccomp program there for a moment.
+   * Without a mount namespace it becomes the run uid's (0700), so that uid can reach the sandbox.
+   */
   readonly base: string;
   /**
    * With the run's own uid: take a second uid for the peer processes the run starts, and give
@@ -626,53 +630,63 @@ export function confine(isolation: Isolation, request: ConfineRequest): Confinem
     throw error;
   }
 
-  let line: string[] = [request.command, ...request.args];
-  if (held !== null && isolation.setpriv !== null) {
-    const caps =
-      peerHeld === null ? [] : [`--inh-caps=${PEER_CAPS}`, `--ambient-caps=${PEER_CAPS}`];
-    line = [
-      isolation.setpriv,
-      `--reuid=${held.uid}`,
-      `--regid=${held.uid}`,
-      '--clear-groups',
-      '--no-new-privs',
-      ...caps,
-      '--',
-      ...line,
-    ];
-  }
   let seccompFd: number | null = null;
-  if (isolation.bwrap !== null) {
-    const dropsRoot = held !== null;
-    if (dropsRoot) {
+  let line: string[];
+  try {
+    line = [request.command, ...request.args];
+    if (held !== null && isolation.setpriv !== null) {
+      const caps =
+        peerHeld === null ? [] : [`--inh-caps=${PEER_CAPS}`, `--ambient-caps=${PEER_CAPS}`];
       line = [
-        '/bin/sh',
-        '-c',
-        MOUNT_TMPFS,
-        'lab9-mount',
-        String(request.memoryBytes),
-        String(held.uid),
-        ...request.writable,
+        isolation.setpriv,
+        `--reuid=${held.uid}`,
+        `--regid=${held.uid}`,
+        '--clear-groups',
+        '--no-new-privs',
+        ...caps,
         '--',
         ...line,
       ];
     }
-    if (isolation.seccompProgram !== null) {
-      seccompFd = unnamedFile(join(request.base, '.seccomp.bpf'), isolation.seccompProgram);
+    if (isolation.bwrap !== null) {
+      const dropsRoot = held !== null;
+      if (dropsRoot) {
+        line = [
+          '/bin/sh',
+          '-c',
+          MOUNT_TMPFS,
+          'lab9-mount',
+          String(request.memoryBytes),
+          String(held.uid),
+          ...request.writable,
+          '--',
+          ...line,
+        ];
+      }
+      if (isolation.seccompProgram !== null) {
+        seccompFd = unnamedFile(join(request.base, '.seccomp.bpf'), isolation.seccompProgram);
+      }
+      line = [isolation.bwrap, ...bwrapArgs(request, dropsRoot, seccompFd !== null), '--', ...line];
+    } else if (held !== null) {
+      // Without a mount namespace the run's uid needs its way to the sandbox and its own temp,
+      // and no other run's uid may follow it there (it would read another student's peer.ts).
+      chownSync(request.base, held.uid, held.uid);
+      chmodSync(request.base, 0o700);
+      for (const dir of request.writable) {
+        chownSync(dir, held.uid, held.uid);
+        chmodSync(dir, 0o700);
+      }
     }
-    line = [isolation.bwrap, ...bwrapArgs(request, dropsRoot, seccompFd !== null), '--', ...line];
-  } else if (held !== null) {
-    // Without a mount namespace the run's uid needs its way to the sandbox and its own temp,
-    // and no other run's uid may follow it there (it would read another student's peer.ts).
-    chownSync(request.base, held.uid, held.uid);
-    chmodSync(request.base, 0o700);
-    for (const dir of request.writable) {
-      chownSync(dir, held.uid, held.uid);
-      chmodSync(dir, 0o700);
+    if (cgroup !== null) {
+      line = ['/bin/sh', '-c', JOIN_CGROUPS, 'lab9-join', ...cgroup.procsFiles, '--', ...line];
     }
-  }
-  if (cgroup !== null) {
-    line = ['/bin/sh', '-c', JOIN_CGROUPS, 'lab9-join', ...cgroup.procsFiles, '--', ...line];
+  } catch (error) {
+    // Nothing was spawned: give back what this run took, or its uids stay held for ever.
+    if (seccompFd !== null) closeSync(seccompFd);
+    if (cgroup !== null) void cgroup.remove();
+    held?.release();
+    peerHeld?.release();
+    throw error;
   }
   const [command = request.command, ...args] = line;
   let released = false;
@@ -698,7 +712,14 @@ export function confine(isolation: Isolation, request: ConfineRequest): Confinem
         clean = (await cgroup.remove()) && clean;
       }
       // Before the uid can go to another run: what this one left must not be found by it.
-      if (held !== null) swept = removeFilesOf(held.uid, undefined, [request.base]);
+      // The peer's uid too: its processes may not write, but a sweep costs one walk for both.
+      if (held !== null) {
+        swept = removeFilesOf(
+          peerHeld === null ? [held.uid] : [held.uid, peerHeld.uid],
+          undefined,
+          [request.base],
+        );
+      }
       // A uid whose processes may still live is not handed out again.
       if (clean) {
         held?.release();
@@ -716,10 +737,15 @@ export function confine(isolation: Isolation, request: ConfineRequest): Confinem
  */
 function unnamedFile(path: string, bytes: Buffer): number {
   writeFileSync(path, bytes, { mode: 0o600, flag: 'wx' });
+  let fd: number | null = null;
   try {
-    return openSync(path, 'r');
-  } finally {
+    fd = openSync(path, 'r');
     unlinkSync(path);
+    return fd;
+  } catch (error) {
+    if (fd !== null) closeSync(fd);
+    rmSync(path, { force: true });
+    throw error;
   }
 }
 

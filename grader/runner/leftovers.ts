@@ -7,7 +7,7 @@
  * made them. With a mount namespace those folders were the run's own tmpfs anyway.
  * Above: isolation.ts, when a confinement is released, before its uid is handed out again.
  */
-import { type Dirent, lstatSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import { lstatSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 
@@ -49,14 +49,19 @@ export function sharedWritableDirs(): string[] {
 }
 
 /**
- * Removes every file, folder, link, FIFO or socket owned by `uid` under `roots`, except under
- * `keep` (the run's own sandbox, removed by its owner). Never follows a link.
+ * Removes every file, folder, link, FIFO or socket owned by one of `uids` under `roots` that
+ * those uids could have made: in a folder others may write to, or inside a folder of their own
+ * (removed whole). A file of theirs in a folder they could not write to is left: they cannot
+ * have put it there (permission bits only: an ACL or a group-writable folder for their gid
+ * would be missed). Nothing under `keep` (the run's own sandbox, removed by its owner) is
+ * touched. Never follows a link.
  */
 export function removeFilesOf(
-  uid: number,
+  uids: number | readonly number[],
   roots: readonly string[] = sharedWritableDirs(),
   keep: readonly string[] = [],
 ): Sweep {
+  const owners = new Set(typeof uids === 'number' ? [uids] : uids);
   const kept = keep.map((path) => resolve(path));
   const isKept = (path: string): boolean =>
     kept.some((k) => path === k || path.startsWith(k + sep) || k.startsWith(path + sep));
@@ -64,11 +69,20 @@ export function removeFilesOf(
   const failed: string[] = [];
   let budget = MAX_ENTRIES;
   const visit = (dir: string, depth: number, othersMayWrite: boolean): void => {
-    let entries: Dirent[];
+    let entries: { readonly name: string; readonly mayBeFolder: boolean }[];
     try {
-      entries = readdirSync(dir, { withFileTypes: true });
+      entries = readdirSync(dir, { withFileTypes: true }).map((entry) => ({
+        name: entry.name,
+        mayBeFolder: entry.isDirectory(),
+      }));
     } catch {
-      return;
+      // Where the file system gives no entry types, Node stats each entry itself and fails
+      // for the whole folder if one goes meanwhile: then read the names, and lstat them all.
+      try {
+        entries = readdirSync(dir).map((name) => ({ name, mayBeFolder: true }));
+      } catch {
+        return;
+      }
     }
     for (const entry of entries) {
       if (budget <= 0) return;
@@ -76,7 +90,7 @@ export function removeFilesOf(
       // The run's uid makes a file only where it may write: in a folder others may write to, or
       // in a folder of its own (found, and removed whole, where it was made). Elsewhere only
       // folders need a look, for such folders inside them.
-      if (!othersMayWrite && !entry.isDirectory()) continue;
+      if (!othersMayWrite && !entry.mayBeFolder) continue;
       const path = join(dir, entry.name);
       let stat;
       try {
@@ -91,7 +105,7 @@ export function removeFilesOf(
         }
         continue;
       }
-      if (stat.uid === uid) {
+      if (owners.has(stat.uid)) {
         try {
           rmSync(path, { recursive: true, force: true, maxRetries: 2 });
           removed.push(path);

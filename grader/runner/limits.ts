@@ -14,9 +14,9 @@ export const DEFAULT_TIMEOUT_S = Math.ceil(120 * TIME_FACTOR);
 export const DEFAULT_MEMORY_MIB = 2048;
 
 /**
- * CPU time of one run, in CPUs, at the least: one core's worth, so that --jobs runs on as many
- * cores grade as fast as one alone, and a busy submission cannot slow its neighbours (it
- * measured 3× without).
+ * CPU time of one run, in CPUs, at the least: one core's worth, so that with --jobs at most the
+ * cores a run takes the same time whatever its neighbours do, and a busy submission cannot slow
+ * them (it measured 3× without).
  */
 export const DEFAULT_CPUS = 1;
 

@@ -191,8 +191,10 @@ describe('the CPU limit of a run', () => {
 
 describe('files a run leaves outside its sandbox', () => {
   const STRANGER = 64_999;
+  /** The run's peer uid, swept in the same walk. */
+  const PEER_STRANGER = 64_998;
 
-  test('every file of the uid in a searchable shared folder goes, nothing else does', () => {
+  test('every file the uids could have made goes: in a shared folder they can search, or a folder of theirs; nothing else does', () => {
     if (!ROOT) return;
     const tmp = tempDir('leftovers');
     try {
@@ -238,18 +240,24 @@ describe('files a run leaves outside its sandbox', () => {
       const deepShared = join(readOnly, 'open', 'in-open');
       writeFileSync(deepShared, 'x');
       own(deepShared);
+      // A folder of its own stays its own wherever it is: found, and removed whole.
+      const ownDirInReadOnly = join(readOnly, 'its-own');
+      mkdirSync(join(ownDirInReadOnly, 'inner'), { recursive: true });
+      own(ownDirInReadOnly);
+      const peers = join(shared, 'of-the-peer');
+      writeFileSync(peers, 'x');
+      chownSync(peers, PEER_STRANGER, PEER_STRANGER);
       const sandbox = join(root, 'sandbox');
       mkdirSync(sandbox);
       own(sandbox);
       const graders = join(root, 'graders.txt');
       writeFileSync(graders, 'x');
 
-      const sweep = removeFilesOf(STRANGER, [root], [sandbox]);
-      expect([...sweep.removed].sort()).toEqual([inShared, top, ownDir, link, deepShared].sort());
+      const sweep = removeFilesOf([STRANGER, PEER_STRANGER], [root], [sandbox]);
+      const removed = [inShared, top, ownDir, link, deepShared, ownDirInReadOnly, peers];
+      expect([...sweep.removed].sort()).toEqual(removed.sort());
       expect(sweep.failed).toEqual([]);
-      for (const gone of [top, ownDir, inShared, link, deepShared]) {
-        expect(existsSync(gone)).toBe(false);
-      }
+      for (const gone of removed) expect(existsSync(gone)).toBe(false);
       // The grader's files stay, the target of a link too; the sandbox is its owner's to remove;
       // a folder the uid could not enter, or not write to, could not have been written by it.
       for (const kept of [target, graders, sandbox, unreachable, notWritable])

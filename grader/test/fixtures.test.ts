@@ -22,7 +22,7 @@ const FOLDER = 'fixtures/submissions';
 const SEED = Number(process.env.LAB9_FIXTURE_SEED ?? 1);
 /**
  * The slowest fixture takes about 60 s on 2 busy cores (44 tests); a run that hangs must not stall
- * npm test. Scaled by the time factor: on a loaded machine an honest run must not hit it.
+ * npm run test:fixtures. Scaled by the time factor: on a loaded machine an honest run must not hit it.
  */
 const RUN_TIMEOUT_S = Math.ceil(120 * TIME_FACTOR);
 /** Runs at once: the 2 cores of CI, each run held to 1 CPU. */

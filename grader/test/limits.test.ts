@@ -13,9 +13,12 @@ describe('the CPU limit of a run when --cpus is not given', () => {
     expect(cpusPerRun(16, 1)).toBe(16);
   });
 
-  test('never goes below one core per run, even with more runs than cores or none', () => {
+  test('never goes below one core per run, even with more runs than cores', () => {
     expect(cpusPerRun(2, 8)).toBe(DEFAULT_CPUS);
     expect(cpusPerRun(1, 1)).toBe(DEFAULT_CPUS);
+  });
+
+  test('counts no runs at once as one', () => {
     expect(cpusPerRun(4, 0)).toBe(4);
   });
 });
