@@ -57,18 +57,19 @@ export function sharedWritableDirs(): string[] {
  * touched. Never follows a link.
  */
 export function removeFilesOf(
-  uids: number | readonly number[],
+  uids: readonly number[],
   roots: readonly string[] = sharedWritableDirs(),
   keep: readonly string[] = [],
 ): Sweep {
-  const owners = new Set(typeof uids === 'number' ? [uids] : uids);
+  const owners = new Set(uids);
   const kept = keep.map((path) => resolve(path));
   const isKept = (path: string): boolean =>
     kept.some((k) => path === k || path.startsWith(k + sep) || k.startsWith(path + sep));
   const removed: string[] = [];
   const failed: string[] = [];
   let budget = MAX_ENTRIES;
-  const visit = (dir: string, depth: number, othersMayWrite: boolean): void => {
+  const visit = (dir: string, depth: number, mode: number): void => {
+    const othersMayWrite = (mode & 0o002) !== 0;
     let entries: { readonly name: string; readonly mayBeFolder: boolean }[];
     try {
       entries = readdirSync(dir, { withFileTypes: true }).map((entry) => ({
@@ -101,7 +102,7 @@ export function removeFilesOf(
       if (isKept(path)) {
         // An ancestor of what we keep: look inside it, but never remove it whole.
         if (stat.isDirectory() && !kept.includes(path)) {
-          visit(path, depth + 1, (stat.mode & 0o002) !== 0);
+          visit(path, depth + 1, stat.mode);
         }
         continue;
       }
@@ -116,18 +117,18 @@ export function removeFilesOf(
       }
       // The run's uid is "other" to every folder it does not own: it entered only o+x ones.
       if (stat.isDirectory() && (stat.mode & 0o001) !== 0 && depth < MAX_DEPTH) {
-        visit(path, depth + 1, (stat.mode & 0o002) !== 0);
+        visit(path, depth + 1, stat.mode);
       }
     }
   };
   for (const root of roots) {
-    let rootMode;
+    let stat;
     try {
-      rootMode = lstatSync(root).mode;
+      stat = lstatSync(root);
     } catch {
       continue;
     }
-    visit(root, 0, (rootMode & 0o002) !== 0);
+    visit(root, 0, stat.mode);
   }
   return { removed, failed };
 }
